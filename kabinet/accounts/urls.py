@@ -1,0 +1,69 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views, views_cabinet, views_manager
+
+# Public: signing in and out, password reset, invitations.
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset.html",
+            email_template_name="accounts/email/password_reset.txt",
+            subject_template_name="accounts/email/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="accounts/password_reset_confirm.html"
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="accounts/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+]
+
+account_urlpatterns = [
+    path("", views.profile, name="profile"),
+    path("password/", views.password_change, name="password_change"),
+]
+
+cabinet_urlpatterns = [
+    path("", views_cabinet.home, name="home"),
+    path("company/", views_cabinet.company, name="company"),
+    path("company/users/<int:pk>/block/", views_cabinet.member_block, name="member_block"),
+    path(
+        "company/invitations/<int:pk>/revoke/",
+        views_cabinet.invitation_revoke,
+        name="invitation_revoke",
+    ),
+]
+
+manager_urlpatterns = [
+    path("", views_manager.dashboard, name="home"),
+    path("clients/", views_manager.client_list, name="client_list"),
+    path("clients/new/", views_manager.client_create, name="client_create"),
+    path("clients/<int:pk>/", views_manager.client_detail, name="client_detail"),
+    path("clients/<int:pk>/edit/", views_manager.client_edit, name="client_edit"),
+    path(
+        "clients/<int:pk>/<str:action>/",
+        views_manager.client_status,
+        name="client_status",
+    ),
+    path("clients/<int:pk>/invite", views_manager.client_invite, name="client_invite"),
+]

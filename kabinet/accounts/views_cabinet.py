@@ -1,0 +1,105 @@
+"""The client cabinet's own views over accounts: home and the company's users."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kabinet.notifications.models import Notification
+
+from . import services
+from .forms import InviteForm
+from .models import Client, Invitation, Membership
+
+
+def current_client(request: HttpRequest) -> Client:
+    """The company of the signed-in client user (the access middleware guarantees one)."""
+    return request.user.membership.client  # type: ignore[union-attr]
+
+
+def _require_company_admin(request: HttpRequest) -> Membership:
+    membership = request.user.membership  # type: ignore[union-attr]
+    if not membership.is_admin:
+        raise PermissionDenied
+    return membership
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    client = Client.objects.select_related("manager").get(pk=current_client(request).pk)
+    notifications = list(Notification.objects.filter(user=request.user)[:5])
+    return render(
+        request,
+        "accounts/cabinet/home.html",
+        {"client": client, "notifications": notifications},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def company(request: HttpRequest) -> HttpResponse:
+    client = current_client(request)
+    membership = request.user.membership  # type: ignore[union-attr]
+    form = InviteForm(request.POST or None)
+    if request.method == "POST":
+        _require_company_admin(request)
+        if form.is_valid():
+            try:
+                services.invitation_create(
+                    actor=request.user,  # type: ignore[arg-type]
+                    client=client,
+                    email=form.cleaned_data["email"],
+                    membership_role=form.cleaned_data["membership_role"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error("email", exc)
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
+                )
+                return redirect("cabinet:company")
+    members = Membership.objects.filter(client=client).select_related("user").order_by("user__email")
+    invitations = Invitation.objects.filter(
+        client=client, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    return render(
+        request,
+        "accounts/cabinet/company.html",
+        {
+            "client": client,
+            "members": members,
+            "invitations": invitations,
+            "form": form,
+            "is_company_admin": membership.is_admin,
+        },
+    )
+
+
+@require_POST
+def member_block(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_company_admin(request)
+    member = get_object_or_404(Membership, pk=pk, client=current_client(request))
+    active = request.POST.get("active") == "1"
+    try:
+        services.membership_set_active(
+            actor=request.user, membership=member, active=active, request=request  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        text = _("%(user)s can sign in again.") if active else _("%(user)s can no longer sign in.")
+        messages.success(request, text % {"user": member.user.display_name})
+    return redirect("cabinet:company")
+
+
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_company_admin(request)
+    invitation = get_object_or_404(Invitation, pk=pk, client=current_client(request))
+    services.invitation_revoke(actor=request.user, invitation=invitation, request=request)  # type: ignore[arg-type]
+    messages.success(request, _("The invitation is withdrawn."))
+    return redirect("cabinet:company")

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from kabinet.accounts.models import Role, User
+
+from .models import AuditEntry
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ModelChoiceField(
+        label=_("Who"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
+    )
+    action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
+    obj = forms.CharField(label=_("Object contains"), required=False, max_length=100)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].queryset = User.objects.filter(
+            role__in=[Role.MANAGER, Role.ADMIN, Role.EDITOR]
+        )
+
+
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    qs = AuditEntry.objects.select_related("actor", "content_type")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["actor"]:
+            qs = qs.filter(actor=data["actor"])
+        if data["action"]:
+            qs = qs.filter(action__startswith=data["action"])
+        if data["obj"]:
+            qs = qs.filter(object_repr__icontains=data["obj"])
+        if data["date_from"]:
+            qs = qs.filter(at__date__gte=data["date_from"])
+        if data["date_to"]:
+            qs = qs.filter(at__date__lte=data["date_to"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "audit/log.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
