@@ -113,6 +113,9 @@ class Client(models.Model):
         _("contract number"), max_length=20, unique=True, validators=[digits_only]
     )
     name = models.CharField(_("company name"), max_length=300)
+    # Lower-cased name for case-insensitive search on every database (SQLite's LOWER and
+    # LIKE fold ASCII only, and Russian names are Cyrillic).
+    name_search = models.CharField(max_length=300, editable=False, default="")
     inn = models.CharField(_("INN"), max_length=12, validators=[digits_only])
     kpp = models.CharField(_("KPP"), max_length=9, blank=True, validators=[kpp_validator])
     legal_address = models.CharField(_("legal address"), max_length=500, blank=True)
@@ -144,11 +147,18 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["status", "contract_number"], name="client_status_contract_idx"),
             models.Index(fields=["inn"], name="client_inn_idx"),
-            models.Index(Lower("name"), name="client_name_lower_idx"),
+            models.Index(fields=["name_search"], name="client_name_search_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.contract_number})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_search = self.name.casefold()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_search"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("manager:client_detail", args=[self.pk])

@@ -29,10 +29,12 @@ def search_clients(form: ClientSearchForm, user: object) -> QuerySet[Client]:
         if q.isdigit():
             # Contract numbers and INNs are digits: an exact or prefix match uses the index.
             qs = qs.filter(
-                Q(contract_number__startswith=q) | Q(inn__startswith=q) | Q(name__icontains=q)
+                Q(contract_number__startswith=q)
+                | Q(inn__startswith=q)
+                | Q(name_search__contains=q.casefold())
             )
         else:
-            qs = qs.filter(name__icontains=q)
+            qs = qs.filter(name_search__contains=q.casefold())
     if form.cleaned_data["status"]:
         qs = qs.filter(status=form.cleaned_data["status"])
     manager = form.cleaned_data["manager"]

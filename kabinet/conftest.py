@@ -1,0 +1,161 @@
+"""Personas and helpers shared by every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client as HttpClient
+
+from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, Role, User
+from kabinet.lib.inn import inn_with_checksum
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    # Argon2 is the production hasher (tested in test_auth); tests only need speed.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _run_on_commit_per_request(monkeypatch):
+    """In production each request commits, then its on_commit work (mail, tasks) runs.
+
+    Tests run inside one transaction that never commits, so each test-client request runs
+    the callbacks it registered when it ends, as a real commit would.
+    """
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.test import TestCase
+    from django.test.client import Client as DjangoClient
+
+    original = DjangoClient.request
+
+    def request(self, **request):
+        if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            return original(self, **request)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return original(self, **request)
+
+    monkeypatch.setattr(DjangoClient, "request", request)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(email: str, role: str = Role.CLIENT, **extra) -> User:
+        return User.objects.create_user(email=email, password=PASSWORD, role=role, **extra)
+
+    return make
+
+
+@pytest.fixture
+def make_client(db):
+    counter = {"n": 0}
+
+    def make(contract: str | None = None, **extra) -> Client:
+        counter["n"] += 1
+        n = counter["n"]
+        data = {
+            "contract_number": contract or f"{200000 + n}",
+            "name": extra.pop("name", f"ООО «Тест {n}»"),
+            "inn": inn_with_checksum(f"78{n:07d}"),
+            "kpp": "781001001",
+            "status": ClientStatus.ACTIVE,
+        }
+        data.update(extra)
+        return Client.objects.create(**data)
+
+    return make
+
+
+@pytest.fixture
+def make_client_user(make_user):
+    def make(client: Client, email: str, role: str = MembershipRole.ADMIN) -> User:
+        user = make_user(email)
+        Membership.objects.create(user=user, client=client, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def manager(make_user) -> User:
+    return make_user("manager@test.example", Role.MANAGER, first_name="Ирина", last_name="Волкова")
+
+
+@pytest.fixture
+def other_manager(make_user) -> User:
+    return make_user("manager2@test.example", Role.MANAGER)
+
+
+@pytest.fixture
+def editor(make_user) -> User:
+    return make_user("editor@test.example", Role.EDITOR)
+
+
+@pytest.fixture
+def admin_user(make_user) -> User:
+    return make_user("admin@test.example", Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def company(make_client, manager) -> Client:
+    return make_client("100001", name="ООО «Балтийская логистика»", manager=manager)
+
+
+@pytest.fixture
+def other_company(make_client, manager) -> Client:
+    return make_client("100002", name="АО «Невский текстиль»", manager=manager)
+
+
+@pytest.fixture
+def client_user(make_client_user, company) -> User:
+    return make_client_user(company, "boss@baltlog.example")
+
+
+@pytest.fixture
+def colleague(make_client_user, company) -> User:
+    return make_client_user(company, "clerk@baltlog.example", MembershipRole.MEMBER)
+
+
+@pytest.fixture
+def other_client_user(make_client_user, other_company) -> User:
+    return make_client_user(other_company, "boss@nevtex.example")
+
+
+def english_client() -> HttpClient:
+    """Tests read messages in English; Russian, the default, is tested on its own."""
+    http = HttpClient()
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return http
+
+
+@pytest.fixture
+def client() -> HttpClient:
+    return english_client()
+
+
+def logged_in(user: User) -> HttpClient:
+    http = english_client()
+    http.force_login(user)
+    return http
+
+
+@pytest.fixture
+def as_client(client_user) -> HttpClient:
+    return logged_in(client_user)
+
+
+@pytest.fixture
+def as_other_client(other_client_user) -> HttpClient:
+    return logged_in(other_client_user)
+
+
+@pytest.fixture
+def as_manager(manager) -> HttpClient:
+    return logged_in(manager)
+
+
+@pytest.fixture
+def as_editor(editor) -> HttpClient:
+    return logged_in(editor)

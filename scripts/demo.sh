@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Brings the demo up: keys, database, demo data, then the site, the task worker, the
+# scheduler and the payment gateway simulator. Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export DEBUG="${DEBUG:-0}"
+export KABINET_SITE_URL="${KABINET_SITE_URL:-http://127.0.0.1:8000}"
+mkdir -p var/keys var/mail var/log
+
+# Keys: the website's, the gateway simulator's and the billing simulator's; each side
+# trusts the other's public key.
+$PY manage.py keys generate --out var/keys/site.pem >/dev/null
+if [ -d paysim ]; then $PY -m paysim keys generate --out var/keys --name gateway >/dev/null; fi
+if [ -d billingsim ]; then $PY -m billingsim keys generate --out var/keys --name billing >/dev/null; fi
+
+$PY manage.py migrate --noinput -v0
+$PY manage.py collectstatic --noinput -v0
+$PY manage.py seed_demo
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+.venv/bin/gunicorn kabinet.wsgi -b 127.0.0.1:8000 -w 3 --access-logfile var/log/access.log \
+  --error-logfile var/log/web.log &
+pids+=($!)
+$PY manage.py db_worker --interval 1 >var/log/worker.log 2>&1 &
+pids+=($!)
+$PY manage.py run_scheduler >var/log/scheduler.log 2>&1 &
+pids+=($!)
+if [ -d paysim ]; then
+  PAYSIM_DB=var/paysim.sqlite3 PAYSIM_PRIVATE_KEY=var/keys/gateway.pem \
+  PAYSIM_TRUSTED_KEYS=var/keys/site.pub.pem PAYSIM_SITE_URL=http://127.0.0.1:8000 \
+    $PY -m paysim serve --port 8001 >var/log/paysim.log 2>&1 &
+  pids+=($!)
+fi
+
+sleep 2
+cat <<TXT
+
+  Kabinet demo is running (Ctrl-C stops everything).
+
+  Public site ........ http://127.0.0.1:8000/
+  Sign in ............ http://127.0.0.1:8000/login/
+  Client cabinet ..... http://127.0.0.1:8000/cabinet/
+  Manager cabinet .... http://127.0.0.1:8000/manager/
+  Editor cabinet ..... http://127.0.0.1:8000/editor/
+  Pay without login .. http://127.0.0.1:8000/pay/
+  Gateway simulator .. http://127.0.0.1:8001/
+  Mail sent by the demo is written to var/mail/; logs are in var/log/.
+
+  Demo logins (password demo12345):
+    admin@kabinet.test            administrator
+    manager@kabinet.test          manager
+    manager2@kabinet.test         manager
+    editor@kabinet.test           editor
+    client100001@kabinet.test     client 100001 administrator
+    client100002@kabinet.test     client 100002 administrator
+    client100003@kabinet.test     client 100003 administrator
+    client100004@kabinet.test     client 100004 administrator
+    client100005@kabinet.test     client 100005 administrator (contract closed)
+
+TXT
+wait -n "${pids[@]}"
+echo "A demo process stopped; see var/log/. Stopping the rest." >&2
