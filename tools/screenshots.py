@@ -1,4 +1,6 @@
-"""Screenshots of the running demo for a human to look at: python tools/screenshots.py OUT_DIR [URL...]
+"""Screenshots of the running demo, for a human to look at.
+
+Usage: python tools/screenshots.py OUT_DIR [URL...]
 
 Logs in as the demo roles and saves each page at 1280 px and 390 px wide.
 """
@@ -13,14 +15,26 @@ from playwright.sync_api import sync_playwright
 BASE = "http://127.0.0.1:8000"
 PAGES = {
     None: ["/", "/login/", "/about/", "/password-reset/"],
-    "client100001@kabinet.test": ["/cabinet/", "/cabinet/company/", "/account/notifications/", "/account/", "/manager/"],
-    "manager@kabinet.test": ["/manager/", "/manager/clients/", "/manager/clients/1/", "/manager/clients/new/", "/manager/audit/"],
+    "client100001@kabinet.test": [
+        "/cabinet/",
+        "/cabinet/company/",
+        "/account/notifications/",
+        "/account/",
+        "/manager/",
+    ],
+    "manager@kabinet.test": [
+        "/manager/",
+        "/manager/clients/",
+        "/manager/clients/1/",
+        "/manager/clients/new/",
+        "/manager/audit/",
+    ],
     "editor@kabinet.test": ["/editor/"],
 }
 
 
 def main() -> None:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/shots")
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "var/shots")
     only = sys.argv[2:]
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:

@@ -65,9 +65,7 @@ class ClientForm(forms.ModelForm):
     def clean_inn(self) -> str:
         inn = self.cleaned_data["inn"].strip()
         if not inn_is_valid(inn):
-            raise forms.ValidationError(
-                _("INN must be 10 or 12 digits with a valid check digit.")
-            )
+            raise forms.ValidationError(_("INN must be 10 or 12 digits with a valid check digit."))
         return inn
 
 

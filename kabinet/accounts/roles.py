@@ -53,7 +53,9 @@ def _page_permissions(groups: dict[str, Group]) -> None:
     if root is None:
         return
     for codename in ("add_page", "change_page", "publish_page", "lock_page", "unlock_page"):
-        permission = Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
+        permission = Permission.objects.get(
+            content_type__app_label="wagtailcore", codename=codename
+        )
         GroupPagePermission.objects.get_or_create(
             group=groups["Editors"], page=root, permission=permission
         )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from kabinet.audit.services import audit_record, audit_snapshot
 from kabinet.core.ratelimit import Limit, ratelimit_hit, ratelimit_reset, ratelimit_retry_after
+from kabinet.exchange.outbox import client_upserted_data, outbox_record
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 
@@ -69,11 +70,14 @@ def user_sync_role_groups(*, user: User) -> None:
 # --- Clients ---------------------------------------------------------------------------
 
 
-def client_create(*, actor: User, data: dict[str, Any], request: HttpRequest | None = None) -> Client:
+def client_create(
+    *, actor: User, data: dict[str, Any], request: HttpRequest | None = None
+) -> Client:
     with transaction.atomic():
         client = Client(**data)
         client.full_clean()
         client.save()
+        outbox_record(type="client.upserted", data=client_upserted_data(client))
         audit_record(
             actor=actor,
             action="client.create",
@@ -97,12 +101,29 @@ def client_update(
         client.full_clean()
         client.save()
         after = audit_snapshot(client, CLIENT_AUDIT_FIELDS)
+        if client_upserted_data(client) != _exported(before):
+            outbox_record(type="client.upserted", data=client_upserted_data(client))
         if before != after:
             audit_record(
-                actor=actor, action="client.update", obj=client, before=before, after=after,
+                actor=actor,
+                action="client.update",
+                obj=client,
+                before=before,
+                after=after,
                 request=request,
             )
     return client
+
+
+def _exported(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The part of an audit snapshot that billing receives."""
+    return {
+        "contract": snapshot["contract_number"],
+        "name": snapshot["name"],
+        "inn": snapshot["inn"],
+        "kpp": snapshot["kpp"] or "",
+        "status": snapshot["status"],
+    }
 
 
 _ALLOWED_STATUS_MOVES = {
@@ -133,6 +154,7 @@ def client_set_status(
         client.status = new
         client.status_changed_at = timezone.now()
         client.save(update_fields=["status", "status_changed_at", "updated_at"])
+        outbox_record(type="client.upserted", data=client_upserted_data(client))
         audit_record(
             actor=actor,
             action=f"client.{new.value}",
@@ -208,9 +230,7 @@ def invitation_create(
         )
         link = settings.SITE_URL + reverse("invitation_accept", args=[token])
         language = translation.get_language() or settings.LANGUAGE_CODE
-        transaction.on_commit(
-            lambda: _send_invitation_email(invitation.pk, link, language)
-        )
+        transaction.on_commit(lambda: _send_invitation_email(invitation.pk, link, language))
     return invitation, token
 
 
@@ -245,7 +265,8 @@ def invitation_get_valid(*, token: str) -> Invitation:
         raise InvitationError("unknown", _("This invitation link is not valid."))
     if invitation.accepted_at:
         raise InvitationError(
-            "used", _("This invitation has already been used. Sign in with your e-mail and password.")
+            "used",
+            _("This invitation has already been used. Sign in with your e-mail and password."),
         )
     if invitation.revoked_at:
         raise InvitationError(
@@ -254,7 +275,10 @@ def invitation_get_valid(*, token: str) -> Invitation:
     if invitation.is_expired:
         raise InvitationError(
             "expired",
-            _("This invitation has expired. Ask your company administrator or manager for a new one."),
+            _(
+                "This invitation has expired. "
+                "Ask your company administrator or manager for a new one."
+            ),
         )
     if invitation.client.is_closed:
         raise InvitationError("closed", _("The contract of this invitation is closed."))
@@ -296,7 +320,9 @@ def invitation_accept(
     return user
 
 
-def invitation_revoke(*, actor: User, invitation: Invitation, request: HttpRequest | None = None) -> None:
+def invitation_revoke(
+    *, actor: User, invitation: Invitation, request: HttpRequest | None = None
+) -> None:
     with transaction.atomic():
         if invitation.accepted_at or invitation.revoked_at:
             return
@@ -332,7 +358,9 @@ def membership_set_active(
 def _login_limits(email: str, address: str) -> list[Limit]:
     window = settings.KABINET_LOGIN_WINDOW_SECONDS
     return [
-        Limit(f"login:account:{email.strip().lower()}", settings.KABINET_LOGIN_MAX_PER_ACCOUNT, window),
+        Limit(
+            f"login:account:{email.strip().lower()}", settings.KABINET_LOGIN_MAX_PER_ACCOUNT, window
+        ),
         Limit(f"login:address:{address}", settings.KABINET_LOGIN_MAX_PER_ADDRESS, window),
     ]
 

@@ -39,7 +39,9 @@ def _activate_user_language(response: HttpResponse, language: str) -> None:
     from django.conf import settings
 
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
         samesite="Lax",
     )
 
@@ -104,9 +106,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_get_valid(token=token)
     except services.InvitationError as exc:
-        return render(
-            request, "accounts/invitation_invalid.html", {"error": exc}, status=410
-        )
+        return render(request, "accounts/invitation_invalid.html", {"error": exc}, status=410)
     form = InvitationAcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
@@ -118,9 +118,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 language=request.LANGUAGE_CODE,
             )
         except services.InvitationError as exc:
-            return render(
-                request, "accounts/invitation_invalid.html", {"error": exc}, status=410
-            )
+            return render(request, "accounts/invitation_invalid.html", {"error": exc}, status=410)
         login(request, user, backend="kabinet.accounts.backends.EmailBackend")
         messages.success(request, _("Welcome! Your account is ready."))
         return redirect("cabinet:home")

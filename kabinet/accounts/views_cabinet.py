@@ -62,7 +62,9 @@ def company(request: HttpRequest) -> HttpResponse:
                     _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
                 )
                 return redirect("cabinet:company")
-    members = Membership.objects.filter(client=client).select_related("user").order_by("user__email")
+    members = (
+        Membership.objects.filter(client=client).select_related("user").order_by("user__email")
+    )
     invitations = Invitation.objects.filter(
         client=client, accepted_at__isnull=True, revoked_at__isnull=True
     )
@@ -86,7 +88,10 @@ def member_block(request: HttpRequest, pk: int) -> HttpResponse:
     active = request.POST.get("active") == "1"
     try:
         services.membership_set_active(
-            actor=request.user, membership=member, active=active, request=request  # type: ignore[arg-type]
+            actor=request.user,
+            membership=member,
+            active=active,
+            request=request,  # type: ignore[arg-type]
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -92,7 +92,9 @@ def client_create(request: HttpRequest) -> HttpResponse:
 
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client.objects.select_related("manager"), pk=pk)
-    members = Membership.objects.filter(client=client).select_related("user").order_by("user__email")
+    members = (
+        Membership.objects.filter(client=client).select_related("user").order_by("user__email")
+    )
     invitations = Invitation.objects.filter(client=client).select_related("invited_by")[:20]
     return render(
         request,

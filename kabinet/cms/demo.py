@@ -45,7 +45,10 @@ PAGES = {
         "en": ("About us", "<p>SevZapTelecom is a telephone operator for businesses.</p>"),
     },
     "contacts": {
-        "ru": ("Контакты", "<p>Санкт-Петербург, Лиговский пр., д. 50. Телефон +7 812 400-00-00.</p>"),
+        "ru": (
+            "Контакты",
+            "<p>Санкт-Петербург, Лиговский пр., д. 50. Телефон +7 812 400-00-00.</p>",
+        ),
         "en": ("Contacts", "<p>50 Ligovsky Ave, St Petersburg. Phone +7 812 400-00-00.</p>"),
     },
 }
@@ -65,14 +68,23 @@ def seed_site() -> list[str]:
             if placeholder.specific_class is Page:
                 placeholder.delete()
         data = HOME["ru"]
-        home = HomePage(title=data["title"], slug="home", lead=data["lead"], body=data["body"],
-                        locale=locales["ru"])
+        home = HomePage(
+            title=data["title"],
+            slug="home",
+            lead=data["lead"],
+            body=data["body"],
+            locale=locales["ru"],
+        )
         root.add_child(instance=home)
         home.save_revision().publish()
         Site.objects.update_or_create(
             is_default_site=True,
-            defaults={"hostname": "localhost", "port": 80, "root_page": home,
-                      "site_name": "СевЗапТелеком"},
+            defaults={
+                "hostname": "localhost",
+                "port": 80,
+                "root_page": home,
+                "site_name": "СевЗапТелеком",
+            },
         )
     if not HomePage.objects.filter(locale=locales["en"]).exists():
         en_home = home.copy_for_translation(locales["en"])
@@ -87,7 +99,9 @@ def seed_site() -> list[str]:
             page = StandardPage(title=title, slug=slug, body=[("text", text)], locale=locales["ru"])
             home.add_child(instance=page)
             page.save_revision().publish()
-        if not StandardPage.objects.filter(translation_key=page.translation_key, locale=locales["en"]).exists():
+        if not StandardPage.objects.filter(
+            translation_key=page.translation_key, locale=locales["en"]
+        ).exists():
             en_page = page.copy_for_translation(locales["en"], copy_parents=True)
             title, text = langs["en"]
             en_page.title, en_page.body = title, [("text", text)]

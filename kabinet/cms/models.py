@@ -20,7 +20,9 @@ class CallToActionBlock(blocks.StructBlock):
 
 
 class BodyBlock(blocks.StreamBlock):
-    heading = blocks.CharBlock(label=_("Heading"), form_classname="title", template="cms/blocks/heading.html")
+    heading = blocks.CharBlock(
+        label=_("Heading"), form_classname="title", template="cms/blocks/heading.html"
+    )
     text = blocks.RichTextBlock(label=_("Text"))
     image = ImageChooserBlock(label=_("Image"), template="cms/blocks/image.html")
     cta = CallToActionBlock()

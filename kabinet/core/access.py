@@ -22,19 +22,42 @@ class Area:
 
 AREAS = (
     Area("/cabinet/", (Role.CLIENT,), _("client cabinet"), _("staff of client companies")),
-    Area("/manager/", (Role.MANAGER, Role.ADMIN), _("manager cabinet"), _("the operator's managers")),
+    Area(
+        "/manager/", (Role.MANAGER, Role.ADMIN), _("manager cabinet"), _("the operator's managers")
+    ),
     Area(
         "/editor/",
         (Role.EDITOR, Role.MANAGER, Role.ADMIN),
         _("editor cabinet"),
         _("the operator's editors and managers"),
     ),
-    Area("/help/manager/", (Role.MANAGER, Role.EDITOR, Role.ADMIN), _("managers' help"), _("the operator's staff")),
-    Area("/help/editor/", (Role.MANAGER, Role.EDITOR, Role.ADMIN), _("editors' help"), _("the operator's staff")),
-    Area("/help/client/", (Role.CLIENT, Role.MANAGER, Role.EDITOR, Role.ADMIN), _("client help"), _("client users and the operator's staff")),
-    Area("/account/", (Role.CLIENT, Role.MANAGER, Role.EDITOR, Role.ADMIN), _("your account"), _("signed-in users")),
+    Area(
+        "/help/manager/",
+        (Role.MANAGER, Role.EDITOR, Role.ADMIN),
+        _("managers' help"),
+        _("the operator's staff"),
+    ),
+    Area(
+        "/help/editor/",
+        (Role.MANAGER, Role.EDITOR, Role.ADMIN),
+        _("editors' help"),
+        _("the operator's staff"),
+    ),
+    Area(
+        "/help/client/",
+        (Role.CLIENT, Role.MANAGER, Role.EDITOR, Role.ADMIN),
+        _("client help"),
+        _("client users and the operator's staff"),
+    ),
+    Area(
+        "/account/",
+        (Role.CLIENT, Role.MANAGER, Role.EDITOR, Role.ADMIN),
+        _("your account"),
+        _("signed-in users"),
+    ),
     Area("/django-admin/", (Role.ADMIN,), _("system administration"), _("administrators")),
 )
+
 
 # Open parts of /editor/ that Wagtail needs before login (none: the login is ours).
 def area_for(path: str) -> Area | None:

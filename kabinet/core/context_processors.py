@@ -28,7 +28,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         if user.role == Role.EDITOR:
             cabinet = "editor"
         context["user_cabinet"] = cabinet
-        context["cabinet_base"] = "layouts/client.html" if cabinet == "client" else "layouts/manager.html"
+        context["cabinet_base"] = (
+            "layouts/client.html" if cabinet == "client" else "layouts/manager.html"
+        )
         help_cabinet = {"cabinet": "client", "manager": "manager"}.get(namespace, cabinet)
         context["help_url"] = f"/help/{help_cabinet}/screen/{context['screen_name'] or 'index'}/"
         # One indexed count query per page, not a list.

@@ -7,6 +7,7 @@ from django.db import transaction
 from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, Role, User
 from kabinet.accounts.roles import roles_setup
 from kabinet.accounts.services import user_sync_role_groups
+from kabinet.exchange.outbox import client_upserted_data, outbox_record
 from kabinet.lib.inn import inn12_with_checksum, inn_with_checksum
 
 DEMO_PASSWORD = "demo12345"
@@ -106,7 +107,11 @@ def _user(email: str, role: str, first: str, last: str, phone: str = "") -> User
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(
-            email=email, password=DEMO_PASSWORD, role=role, first_name=first, last_name=last,
+            email=email,
+            password=DEMO_PASSWORD,
+            role=role,
+            first_name=first,
+            last_name=last,
             phone=phone,
         )
     user_sync_role_groups(user=user)
@@ -114,7 +119,9 @@ def _user(email: str, role: str, first: str, last: str, phone: str = "") -> User
 
 
 def seed_staff() -> dict[str, User]:
-    return {email: _user(email, role, first, last, phone) for email, role, first, last, phone in STAFF}
+    return {
+        email: _user(email, role, first, last, phone) for email, role, first, last, phone in STAFF
+    }
 
 
 def seed_clients(staff: dict[str, User]) -> list[Client]:
@@ -125,6 +132,8 @@ def seed_clients(staff: dict[str, User]) -> list[Client]:
         client, created = Client.objects.get_or_create(
             contract_number=data["contract_number"], defaults=fields
         )
+        if created:
+            outbox_record(type="client.upserted", data=client_upserted_data(client))
         email, first, last = data["user"]
         user = _user(email, Role.CLIENT, first, last)
         Membership.objects.get_or_create(
@@ -139,16 +148,24 @@ def seed_clients(staff: dict[str, User]) -> list[Client]:
     return clients
 
 
+# Each app's demo: a function taking nothing and returning summary lines. Run in order.
+APP_SEEDS = [
+    "kabinet.cms.demo.seed_site",
+]
+
+
 def seed_demo() -> list[str]:
-    from kabinet.cms.demo import seed_site
+    from django.utils.module_loading import import_string
 
     with transaction.atomic():
         roles_setup()
         staff = seed_staff()
         clients = seed_clients(staff)
-        site_lines = seed_site()
-    return [
-        f"Staff users: {len(staff)}",
-        f"Clients: {len(clients)} (contracts {clients[0].contract_number}–{clients[-1].contract_number})",
-        *site_lines,
-    ]
+        lines = [
+            f"Staff users: {len(staff)}",
+            f"Clients: {len(clients)} "
+            f"(contracts {clients[0].contract_number}–{clients[-1].contract_number})",
+        ]
+        for dotted in APP_SEEDS:
+            lines.extend(import_string(dotted)())
+    return lines

@@ -27,7 +27,11 @@ class Job:
 
 
 JOBS: list[Job] = [
-    Job("notifications.retry_emails", "kabinet.notifications.tasks.retry_due_notification_emails", 60),
+    Job(
+        "notifications.retry_emails",
+        "kabinet.notifications.tasks.retry_due_notification_emails",
+        60,
+    ),
     Job("core.prune_ratelimits", "kabinet.core.tasks.prune_ratelimit_buckets", 3600),
 ]
 

@@ -50,7 +50,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
         ok = False
     from .models import WorkerHeartbeat
@@ -64,7 +64,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
             checks["scheduler"] = f"{int(age)}s ago"
             if age > 300:
                 ok = False
-    return JsonResponse({"status": "ok" if ok else "fail", "checks": checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "fail", "checks": checks}, status=200 if ok else 503
+    )
 
 
 def switch_language(request: HttpRequest) -> HttpResponse:

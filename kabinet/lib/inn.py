@@ -17,9 +17,9 @@ def inn_is_valid(inn: str) -> bool:
     if len(inn) == 10:
         return _check_digit(inn, _W10) == int(inn[9])
     if len(inn) == 12:
-        return _check_digit(inn, _W12_1) == int(inn[10]) and _check_digit(
-            inn, _W12_2
-        ) == int(inn[11])
+        return _check_digit(inn, _W12_1) == int(inn[10]) and _check_digit(inn, _W12_2) == int(
+            inn[11]
+        )
     return False
 
 

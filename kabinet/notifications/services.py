@@ -112,12 +112,10 @@ def notification_deliver_email(*, notification_id: int) -> bool:
                 }
                 text = render_to_string("notifications/email.txt", context)
                 html = render_to_string("notifications/email.html", context)
-            message = EmailMultiAlternatives(
-                subject=notification.title, body=text, to=[user.email]
-            )
+            message = EmailMultiAlternatives(subject=notification.title, body=text, to=[user.email])
             message.attach_alternative(html, "text/html")
             message.send()
-        except Exception as exc:  # noqa: BLE001 - any transport failure means "retry later"
+        except Exception as exc:
             attempts = notification.email_attempts + 1
             notification.email_attempts = attempts
             notification.email_last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -141,7 +139,12 @@ def notification_deliver_email(*, notification_id: int) -> bool:
         notification.email_attempts += 1
         notification.email_next_attempt_at = None
         notification.save(
-            update_fields=["email_status", "email_sent_at", "email_attempts", "email_next_attempt_at"]
+            update_fields=[
+                "email_status",
+                "email_sent_at",
+                "email_attempts",
+                "email_next_attempt_at",
+            ]
         )
         return True
 

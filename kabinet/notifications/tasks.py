@@ -8,9 +8,7 @@ from . import services
 @task()
 def deliver_notification_emails(notification_ids: list[int]) -> int:
     """Send queued notification e-mails; failures stay pending and are retried later."""
-    return sum(
-        services.notification_deliver_email(notification_id=pk) for pk in notification_ids
-    )
+    return sum(services.notification_deliver_email(notification_id=pk) for pk in notification_ids)
 
 
 @task()

@@ -47,7 +47,11 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     if notification is None:
         return render(request, "404.html", status=404)
     services.notification_mark_read(user=request.user, ids=[pk])  # type: ignore[arg-type]
-    target = notification.url if notification.url.startswith("/") and not notification.url.startswith("//") else ""
+    target = (
+        notification.url
+        if notification.url.startswith("/") and not notification.url.startswith("//")
+        else ""
+    )
     return redirect(target or "account:notifications")
 
 

@@ -37,7 +37,9 @@ def test_login_returns_to_next_after_redirect(client, manager):
     assert response["Location"] == "/manager/clients/?status=active"
 
 
-@pytest.mark.parametrize("evil", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "evil", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]
+)
 def test_login_never_redirects_off_site(client, manager, evil):
     response = login(client, manager.email, PASSWORD, next_url=evil)
     assert response["Location"] == "/manager/"
@@ -118,7 +120,11 @@ def test_logout_needs_post(client, client_user):
 def test_password_change_keeps_session_and_changes_password(as_client, client_user):
     response = as_client.post(
         "/account/password/",
-        {"old_password": PASSWORD, "new_password1": "Newer-pass-2026", "new_password2": "Newer-pass-2026"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Newer-pass-2026",
+            "new_password2": "Newer-pass-2026",
+        },
     )
     assert response.status_code == 302
     client_user.refresh_from_db()
@@ -129,7 +135,11 @@ def test_password_change_keeps_session_and_changes_password(as_client, client_us
 def test_password_change_with_wrong_old_password_changes_nothing(as_client, client_user):
     response = as_client.post(
         "/account/password/",
-        {"old_password": "nope", "new_password1": "Newer-pass-2026", "new_password2": "Newer-pass-2026"},
+        {
+            "old_password": "nope",
+            "new_password1": "Newer-pass-2026",
+            "new_password2": "Newer-pass-2026",
+        },
     )
     assert response.status_code == 200
     client_user.refresh_from_db()

@@ -23,8 +23,12 @@ def invite_link() -> str:
 
 
 def accept(client, link: str, **overrides):
-    data = {"first_name": "Анна", "last_name": "Новикова", "password1": NEW_PASSWORD,
-            "password2": NEW_PASSWORD}
+    data = {
+        "first_name": "Анна",
+        "last_name": "Новикова",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+    }
     data.update(overrides)
     return client.post(link, data)
 
@@ -48,8 +52,10 @@ def test_manager_invites_and_the_link_creates_a_company_user(as_manager, client,
 
 
 def test_invitation_link_cannot_be_used_twice(as_manager, client, company):
-    as_manager.post(f"/manager/clients/{company.pk}/invite", {"email": "x@baltlog.example",
-                                                              "membership_role": "member"})
+    as_manager.post(
+        f"/manager/clients/{company.pk}/invite",
+        {"email": "x@baltlog.example", "membership_role": "member"},
+    )
     link = invite_link()
     accept(client, link)
     other = english_client()
@@ -63,8 +69,10 @@ def test_invitation_link_cannot_be_used_twice(as_manager, client, company):
 
 
 def test_expired_invitation_is_refused(as_manager, client, company):
-    as_manager.post(f"/manager/clients/{company.pk}/invite", {"email": "late@baltlog.example",
-                                                              "membership_role": "member"})
+    as_manager.post(
+        f"/manager/clients/{company.pk}/invite",
+        {"email": "late@baltlog.example", "membership_role": "member"},
+    )
     link = invite_link()
     Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     response = accept(client, link)
@@ -79,8 +87,10 @@ def test_unknown_invitation_token_is_refused(client):
 
 
 def test_weak_password_is_refused_and_nothing_created(as_manager, client, company):
-    as_manager.post(f"/manager/clients/{company.pk}/invite", {"email": "weak@baltlog.example",
-                                                              "membership_role": "member"})
+    as_manager.post(
+        f"/manager/clients/{company.pk}/invite",
+        {"email": "weak@baltlog.example", "membership_role": "member"},
+    )
     link = invite_link()
     response = accept(client, link, password1="12345", password2="12345")
     assert response.status_code == 200
@@ -88,7 +98,9 @@ def test_weak_password_is_refused_and_nothing_created(as_manager, client, compan
     assert Invitation.objects.get().accepted_at is None
 
 
-def test_existing_account_cannot_be_invited_to_another_company(as_manager, other_company, client_user):
+def test_existing_account_cannot_be_invited_to_another_company(
+    as_manager, other_company, client_user
+):
     response = as_manager.post(
         f"/manager/clients/{other_company.pk}/invite",
         {"email": client_user.email, "membership_role": "member"},
@@ -120,8 +132,10 @@ def test_ordinary_employee_cannot_invite(colleague, company):
 
 def test_newer_invitation_replaces_older(as_manager, client, company):
     for _ in range(2):
-        as_manager.post(f"/manager/clients/{company.pk}/invite",
-                        {"email": "twice@baltlog.example", "membership_role": "member"})
+        as_manager.post(
+            f"/manager/clients/{company.pk}/invite",
+            {"email": "twice@baltlog.example", "membership_role": "member"},
+        )
     first_link = re.search(r"/invite/[\w-]+/", mail.outbox[0].body).group(0)
     assert client.get(first_link).status_code == 410
     assert client.get(invite_link()).status_code == 200
@@ -129,8 +143,10 @@ def test_newer_invitation_replaces_older(as_manager, client, company):
 
 def test_closed_client_cannot_get_invitations(as_manager, make_client):
     closed = make_client(status="closed")
-    as_manager.post(f"/manager/clients/{closed.pk}/invite",
-                    {"email": "n@closed.example", "membership_role": "member"})
+    as_manager.post(
+        f"/manager/clients/{closed.pk}/invite",
+        {"email": "n@closed.example", "membership_role": "member"},
+    )
     assert not Invitation.objects.exists()
 
 
@@ -145,15 +161,26 @@ def test_company_admin_blocks_and_unblocks_colleague(as_client, colleague):
     assert AuditEntry.objects.filter(action__in=["user.block", "user.unblock"]).count() == 2
 
 
-def test_client_cannot_block_or_revoke_in_another_company(as_client, other_client_user, other_company, manager):
+def test_client_cannot_block_or_revoke_in_another_company(
+    as_client, other_client_user, other_company, manager
+):
     from kabinet.accounts.services import invitation_create
 
     membership = Membership.objects.get(user=other_client_user)
-    assert as_client.post(f"/cabinet/company/users/{membership.pk}/block/", {"active": "0"}).status_code == 404
+    assert (
+        as_client.post(
+            f"/cabinet/company/users/{membership.pk}/block/", {"active": "0"}
+        ).status_code
+        == 404
+    )
     other_client_user.refresh_from_db()
     assert other_client_user.is_active
-    invitation, _token = invitation_create(actor=manager, client=other_company, email="z@nevtex.example")
-    assert as_client.post(f"/cabinet/company/invitations/{invitation.pk}/revoke/").status_code == 404
+    invitation, _token = invitation_create(
+        actor=manager, client=other_company, email="z@nevtex.example"
+    )
+    assert (
+        as_client.post(f"/cabinet/company/invitations/{invitation.pk}/revoke/").status_code == 404
+    )
     invitation.refresh_from_db()
     assert invitation.revoked_at is None
 

@@ -64,13 +64,17 @@ def test_bad_client_data_is_refused_and_nothing_created(as_manager, field, value
 
 
 def test_contract_number_is_unique(as_manager, company):
-    response = as_manager.post("/manager/clients/new/", client_form(contract_number=company.contract_number))
+    response = as_manager.post(
+        "/manager/clients/new/", client_form(contract_number=company.contract_number)
+    )
     assert response.status_code == 200
     assert Client.objects.count() == 1
 
 
 def test_edit_records_before_and_after(as_manager, company):
-    data = client_form(contract_number="999", name="ООО «Балтийская логистика СПб»", inn=company.inn)
+    data = client_form(
+        contract_number="999", name="ООО «Балтийская логистика СПб»", inn=company.inn
+    )
     response = as_manager.post(f"/manager/clients/{company.pk}/edit/", data)
     assert response.status_code == 302
     company.refresh_from_db()
@@ -105,14 +109,18 @@ def test_closed_client_cannot_be_reopened(as_manager, company):
     as_manager.post(f"/manager/clients/{company.pk}/close/", {"status": "closed", "confirm": "on"})
     company.refresh_from_db()
     assert company.status == ClientStatus.CLOSED
-    response = as_manager.post(f"/manager/clients/{company.pk}/resume/", {"status": "active", "confirm": "on"})
+    response = as_manager.post(
+        f"/manager/clients/{company.pk}/resume/", {"status": "active", "confirm": "on"}
+    )
     assert response.status_code == 200
     company.refresh_from_db()
     assert company.status == ClientStatus.CLOSED
 
 
 def test_forged_status_in_form_is_refused(as_manager, company):
-    response = as_manager.post(f"/manager/clients/{company.pk}/suspend/", {"status": "closed", "confirm": "on"})
+    response = as_manager.post(
+        f"/manager/clients/{company.pk}/suspend/", {"status": "closed", "confirm": "on"}
+    )
     assert response.status_code == 200
     company.refresh_from_db()
     assert company.status == ClientStatus.ACTIVE
@@ -145,7 +153,9 @@ def test_search_by_inn(as_manager, company, other_company):
     assert [c.contract_number for c in response.context["page"].object_list] == ["100002"]
 
 
-def test_client_list_runs_fixed_queries(as_manager, make_client, manager, django_assert_max_num_queries):
+def test_client_list_runs_fixed_queries(
+    as_manager, make_client, manager, django_assert_max_num_queries
+):
     for _ in range(3):
         make_client(manager=manager)
     with django_assert_max_num_queries(12) as small:
@@ -157,7 +167,9 @@ def test_client_list_runs_fixed_queries(as_manager, make_client, manager, django
 
 
 def test_audit_log_filters(as_manager, company, manager):
-    as_manager.post(f"/manager/clients/{company.pk}/suspend/", {"status": "suspended", "confirm": "on"})
+    as_manager.post(
+        f"/manager/clients/{company.pk}/suspend/", {"status": "suspended", "confirm": "on"}
+    )
     response = as_manager.get("/manager/audit/?action=client.suspend")
     assert [e.action for e in response.context["page"].object_list] == ["client.suspended"]
     response = as_manager.get("/manager/audit/?action=invitation")

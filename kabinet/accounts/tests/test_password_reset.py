@@ -24,7 +24,9 @@ def test_password_reset_sets_new_password(client, client_user):
     response = client.get(link)  # Django swaps the token for a session marker
     assert response.status_code == 302
     form_url = response["Location"]
-    response = client.post(form_url, {"new_password1": "Brand-New-Pass-9", "new_password2": "Brand-New-Pass-9"})
+    response = client.post(
+        form_url, {"new_password1": "Brand-New-Pass-9", "new_password2": "Brand-New-Pass-9"}
+    )
     assert response["Location"] == "/password-reset/done/"
     client_user.refresh_from_db()
     assert client_user.check_password("Brand-New-Pass-9")
@@ -33,7 +35,9 @@ def test_password_reset_sets_new_password(client, client_user):
 def test_reset_link_works_only_once(client, client_user):
     link = request_reset(client, client_user.email)
     form_url = client.get(link)["Location"]
-    client.post(form_url, {"new_password1": "Brand-New-Pass-9", "new_password2": "Brand-New-Pass-9"})
+    client.post(
+        form_url, {"new_password1": "Brand-New-Pass-9", "new_password2": "Brand-New-Pass-9"}
+    )
     fresh = english_client()
     response = fresh.get(link)
     assert response.status_code == 200

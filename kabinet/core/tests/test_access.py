@@ -10,7 +10,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from kabinet.conftest import logged_in
 
-SAMPLE = {"int": "1", "str": "sample", "slug": "sample", "uuid": str(uuid.uuid4()), "path": "sample"}
+SAMPLE = {
+    "int": "1",
+    "str": "sample",
+    "slug": "sample",
+    "uuid": str(uuid.uuid4()),
+    "path": "sample",
+}
 
 
 def _route_to_path(route: str) -> str | None:

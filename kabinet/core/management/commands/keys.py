@@ -7,7 +7,10 @@ from kabinet.lib.signing import generate_key_pair
 
 
 class Command(BaseCommand):
-    help = "Manage the website's Ed25519 signing key. `keys generate` writes a pair and prints its key id."
+    help = (
+        "Manage the website's Ed25519 signing key. "
+        "`keys generate` writes a pair and prints its key id."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["generate"])

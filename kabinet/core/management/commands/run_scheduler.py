@@ -18,7 +18,7 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 queued = scheduler_tick()
-            except Exception as exc:  # noqa: BLE001 - keep the loop alive; the database may be back soon
+            except Exception as exc:
                 self.stderr.write(f"scheduler: {type(exc).__name__}: {exc}")
             else:
                 if queued:

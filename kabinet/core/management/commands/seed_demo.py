@@ -10,6 +10,8 @@ class Command(BaseCommand):
         summary = seed_demo()
         for line in summary:
             self.stdout.write(line)
-        self.stdout.write(self.style.SUCCESS("Demo data is ready. Logins (password %s):" % DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data is ready. Logins (password {DEMO_PASSWORD}):")
+        )
         for login, role in demo_logins():
             self.stdout.write(f"  {login:32} {role}")

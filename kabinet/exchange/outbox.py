@@ -1,0 +1,35 @@
+"""Recording website→billing changes. Call inside the transaction of the change itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from .models import OutboxRecord
+
+SITE_TO_BILLING_TYPES = {
+    "client.upserted",
+    "subscription.upserted",
+    "tariff.upserted",
+    "payment.captured",
+    "payment.refunded",
+}
+
+
+def outbox_record(*, type: str, data: dict[str, Any]) -> OutboxRecord:
+    if type not in SITE_TO_BILLING_TYPES:
+        raise ValueError(f"unknown site-to-billing record type {type!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_record must run inside the transaction of the change")
+    return OutboxRecord.objects.create(type=type, data=data)
+
+
+def client_upserted_data(client: Any) -> dict[str, Any]:
+    return {
+        "contract": client.contract_number,
+        "name": client.name,
+        "inn": client.inn,
+        "kpp": client.kpp or "",
+        "status": client.status,
+    }
