@@ -159,3 +159,38 @@ def as_manager(manager) -> HttpClient:
 @pytest.fixture
 def as_editor(editor) -> HttpClient:
     return logged_in(editor)
+
+
+# --- Browser tests ------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def browser_login(page, base_url: str, email: str, password: str) -> None:
+    page.goto(base_url + "/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login/'] button[type=submit]")
+    page.wait_for_load_state()

@@ -66,7 +66,7 @@ def _collection_permissions(groups: dict[str, Group]) -> None:
 
     root = Collection.get_first_root_node()
     if root is None:
-        return
+        root = Collection.add_root(name="Root")
     for group_name, codenames in {
         "Editors": [
             ("wagtailimages", "add_image"),

@@ -61,6 +61,9 @@ def _ensure_locales() -> dict[str, Locale]:
 def seed_site() -> list[str]:
     locales = _ensure_locales()
     root = Page.get_first_root_node()
+    if root is None:
+        # A flushed database (e.g. a transactional test) has lost the tree's root.
+        root = Page.add_root(instance=Page(title="Root", slug="root", locale=locales["ru"]))
     home = HomePage.objects.filter(locale=locales["ru"]).first()
     if home is None:
         # Wagtail's placeholder "Welcome" page carries no history: replace it (and its site).

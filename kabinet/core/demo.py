@@ -158,7 +158,6 @@ def seed_demo() -> list[str]:
     from django.utils.module_loading import import_string
 
     with transaction.atomic():
-        roles_setup()
         staff = seed_staff()
         clients = seed_clients(staff)
         lines = [
@@ -168,4 +167,6 @@ def seed_demo() -> list[str]:
         ]
         for dotted in APP_SEEDS:
             lines.extend(import_string(dotted)())
+        # After the site exists: editors' page permissions hang off its root.
+        roles_setup()
     return lines
