@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.conf import settings
 from django.test import Client as HttpClient
 
 from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, Role, User
+from kabinet.catalog.models import ParameterSpec, Service, Tariff, TariffVersion, Visibility
 from kabinet.lib.inn import inn_with_checksum
+from kabinet.subscriptions.models import Subscription
 
 PASSWORD = "correct-horse-battery"
+PRICES = {
+    "monthly_fee": Decimal("490.00"),
+    "setup_fee": Decimal("1000.00"),
+    "per_minute_local": Decimal("0.00"),
+    "per_minute_long_distance": Decimal("2.50"),
+    "per_minute_international": Decimal("19.00"),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -194,3 +205,106 @@ def browser_login(page, base_url: str, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("form[action='/login/'] button[type=submit]")
     page.wait_for_load_state()
+
+
+# --- Catalog ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def service(db) -> Service:
+    service = Service.objects.create(
+        code="local-number", name="Городской номер", name_en="Local number"
+    )
+    ParameterSpec.objects.create(
+        service=service,
+        code="lines",
+        label="Линий",
+        label_en="Lines",
+        type="int",
+        default=2,
+        min_value=1,
+        max_value=30,
+        client_editable=True,
+        needs_approval=True,
+        position=1,
+    )
+    ParameterSpec.objects.create(
+        service=service,
+        code="caller_id",
+        label="АОН",
+        label_en="Caller ID",
+        type="bool",
+        default=True,
+        client_editable=True,
+        position=2,
+    )
+    ParameterSpec.objects.create(
+        service=service,
+        code="number",
+        label="Номер",
+        label_en="Number",
+        type="phone",
+        default=None,
+        position=3,
+    )
+    ParameterSpec.objects.create(
+        service=service,
+        code="delay",
+        label="Задержка",
+        label_en="Delay",
+        type="choice",
+        default="15",
+        client_editable=True,
+        position=4,
+        choices=[{"value": "0", "label": "Сразу"}, {"value": "15", "label": "15 с"}],
+    )
+    ParameterSpec.objects.create(
+        service=service,
+        code="prefix",
+        label="Префикс",
+        label_en="Prefix",
+        type="text",
+        default="1",
+        pattern=r"[1-9][0-9]?",
+        client_editable=True,
+        position=5,
+    )
+    return service
+
+
+@pytest.fixture
+def make_tariff(service):
+    def make(
+        code: str, visibility: str = Visibility.PUBLIC, monthly: str = "490.00", **prices
+    ) -> Tariff:
+        tariff = Tariff.objects.create(
+            service=service, code=code, name=code.title(), visibility=visibility
+        )
+        data = {**PRICES, "monthly_fee": Decimal(monthly), **prices}
+        TariffVersion.objects.create(tariff=tariff, effective_from="2025-01-01", **data)
+        return tariff
+
+    return make
+
+
+@pytest.fixture
+def public_tariff(make_tariff) -> Tariff:
+    return make_tariff("public")
+
+
+@pytest.fixture
+def subscribe():
+    def make(client, tariff, **params) -> Subscription:
+        values = {
+            "lines": 2,
+            "caller_id": True,
+            "number": None,
+            "delay": "15",
+            "prefix": "1",
+            **params,
+        }
+        return Subscription.objects.create(
+            client=client, service=tariff.service, tariff=tariff, parameters=values
+        )
+
+    return make

@@ -26,6 +26,9 @@ APPS = [
     "accounts",
     "notifications",
     "audit",
+    "catalog",
+    "subscriptions",
+    "servicedesk",
 ]
 
 

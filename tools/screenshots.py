@@ -14,13 +14,16 @@ from playwright.sync_api import sync_playwright
 
 BASE = "http://127.0.0.1:8000"
 PAGES = {
-    None: ["/", "/login/", "/about/", "/password-reset/"],
+    None: ["/", "/login/", "/about/", "/password-reset/", "/services/"],
     "client100001@kabinet.test": [
         "/cabinet/",
         "/cabinet/company/",
         "/account/notifications/",
         "/account/",
         "/manager/",
+        "/cabinet/services/",
+        "/cabinet/services/1/",
+        "/cabinet/requests/",
     ],
     "manager@kabinet.test": [
         "/manager/",
@@ -28,6 +31,13 @@ PAGES = {
         "/manager/clients/1/",
         "/manager/clients/new/",
         "/manager/audit/",
+        "/manager/services/",
+        "/manager/services/1/",
+        "/manager/tariffs/",
+        "/manager/tariffs/1/",
+        "/manager/tariffs/1/prices/",
+        "/manager/subscriptions/1/",
+        "/manager/requests/",
     ],
     "editor@kabinet.test": ["/editor/"],
 }

@@ -96,11 +96,15 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Membership.objects.filter(client=client).select_related("user").order_by("user__email")
     )
     invitations = Invitation.objects.filter(client=client).select_related("invited_by")[:20]
+    from kabinet.subscriptions.models import Subscription
+
+    subscriptions = Subscription.objects.filter(client=client).select_related("service", "tariff")
     return render(
         request,
         "accounts/manager/client_detail.html",
         {
             "client": client,
+            "subscriptions": subscriptions,
             "members": members,
             "invitations": invitations,
             "audit": audit_entries_for(client)[:20],

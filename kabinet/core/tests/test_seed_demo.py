@@ -19,7 +19,18 @@ def snapshot() -> dict[str, list[tuple]]:
         label = model._meta.label_lower
         if label in IGNORED or model._meta.proxy:
             continue
-        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in {"last_login", "updated_at", "latest_revision_created_at", "last_published_at", "first_published_at"}]
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if f.attname
+            not in {
+                "last_login",
+                "updated_at",
+                "latest_revision_created_at",
+                "last_published_at",
+                "first_published_at",
+            }
+        ]
         result[label] = sorted(model.objects.values_list(*fields), key=repr)
     return result
 
@@ -33,7 +44,9 @@ def test_seed_demo_twice_gives_the_same_data():
 
 def test_seed_demo_creates_the_documented_logins_and_clients():
     call_command("seed_demo", verbosity=0)
-    assert list(Client.objects.order_by("contract_number").values_list("contract_number", "status")) == [
+    assert list(
+        Client.objects.order_by("contract_number").values_list("contract_number", "status")
+    ) == [
         ("100001", ClientStatus.ACTIVE),
         ("100002", ClientStatus.ACTIVE),
         ("100003", ClientStatus.ACTIVE),

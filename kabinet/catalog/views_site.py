@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .selectors import services_with_public_tariffs
+
+
+def services_page(request: HttpRequest) -> HttpResponse:
+    """Every service on sale with its public tariffs and the prices in force today."""
+    return render(
+        request, "catalog/site/services.html", {"services": services_with_public_tariffs()}
+    )
