@@ -55,7 +55,7 @@ class ClientForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["manager"].queryset = User.objects.filter(
+        self.fields["manager"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             role__in=[Role.MANAGER, Role.ADMIN], is_active=True
         )
         if self.instance.pk:
@@ -90,7 +90,7 @@ class ClientSearchForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         managers = User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN]).order_by("last_name")
-        self.fields["manager"].choices = [
+        self.fields["manager"].choices = [  # type: ignore[attr-defined]
             ("", _("Any manager")),
             ("me", _("Mine")),
             *[(str(m.pk), m.display_name) for m in managers],
@@ -164,7 +164,7 @@ class NotificationPreferencesForm(forms.Form):
         from kabinet.notifications.models import Category
 
         super().__init__(*args, **kwargs)
-        self.fields["email_categories"].choices = Category.choices
+        self.fields["email_categories"].choices = Category.choices  # type: ignore[attr-defined]
 
 
 LANGUAGE_CHOICES = settings.LANGUAGES

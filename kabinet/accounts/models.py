@@ -63,10 +63,10 @@ class User(AbstractUser):
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
 
-    objects = UserManager()  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[misc,assignment]
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("user")
@@ -272,7 +272,7 @@ class Invitation(models.Model):
         return "pending"
 
     @property
-    def state_label(self) -> str:
+    def state_label(self) -> Any:
         return {
             "accepted": _("Accepted"),
             "revoked": _("Revoked"),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kabinet.core.http import AuthedHttpRequest
 from kabinet.notifications.models import Notification
 
 from . import services
@@ -16,19 +17,19 @@ from .forms import InviteForm
 from .models import Client, Invitation, Membership
 
 
-def current_client(request: HttpRequest) -> Client:
+def current_client(request: AuthedHttpRequest) -> Client:
     """The company of the signed-in client user (the access middleware guarantees one)."""
-    return request.user.membership.client  # type: ignore[union-attr]
+    return request.user.membership.client
 
 
-def _require_company_admin(request: HttpRequest) -> Membership:
-    membership = request.user.membership  # type: ignore[union-attr]
+def _require_company_admin(request: AuthedHttpRequest) -> Membership:
+    membership = request.user.membership
     if not membership.is_admin:
         raise PermissionDenied
     return membership
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     client = Client.objects.select_related("manager").get(pk=current_client(request).pk)
     notifications = list(Notification.objects.filter(user=request.user)[:5])
     return render(
@@ -39,16 +40,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def company(request: HttpRequest) -> HttpResponse:
+def company(request: AuthedHttpRequest) -> HttpResponse:
     client = current_client(request)
-    membership = request.user.membership  # type: ignore[union-attr]
+    membership = request.user.membership
     form = InviteForm(request.POST or None)
     if request.method == "POST":
         _require_company_admin(request)
         if form.is_valid():
             try:
                 services.invitation_create(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     client=client,
                     email=form.cleaned_data["email"],
                     membership_role=form.cleaned_data["membership_role"],
@@ -82,7 +83,7 @@ def company(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def member_block(request: HttpRequest, pk: int) -> HttpResponse:
+def member_block(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     _require_company_admin(request)
     member = get_object_or_404(Membership, pk=pk, client=current_client(request))
     active = request.POST.get("active") == "1"
@@ -91,7 +92,7 @@ def member_block(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             membership=member,
             active=active,
-            request=request,  # type: ignore[arg-type]
+            request=request,
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -102,9 +103,9 @@ def member_block(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     _require_company_admin(request)
     invitation = get_object_or_404(Invitation, pk=pk, client=current_client(request))
-    services.invitation_revoke(actor=request.user, invitation=invitation, request=request)  # type: ignore[arg-type]
+    services.invitation_revoke(actor=request.user, invitation=invitation, request=request)
     messages.success(request, _("The invitation is withdrawn."))
     return redirect("cabinet:company")

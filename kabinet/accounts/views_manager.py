@@ -6,21 +6,22 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kabinet.audit.services import audit_entries_for
+from kabinet.core.http import AuthedHttpRequest
 
 from . import services
 from .forms import ClientForm, ClientSearchForm, ClientStatusForm, InviteForm
-from .models import Client, ClientStatus, Invitation, Membership
+from .models import Client, ClientStatus, Invitation, Membership, User
 
 PAGE_SIZE = 25
 
 
-def search_clients(form: ClientSearchForm, user: object) -> QuerySet[Client]:
+def search_clients(form: ClientSearchForm, user: User) -> QuerySet[Client]:
     qs = Client.objects.select_related("manager")
     if not form.is_valid():
         return qs
@@ -45,7 +46,7 @@ def search_clients(form: ClientSearchForm, user: object) -> QuerySet[Client]:
     return qs
 
 
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     counts = dict(
         Client.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
@@ -62,7 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def client_list(request: HttpRequest) -> HttpResponse:
+def client_list(request: AuthedHttpRequest) -> HttpResponse:
     form = ClientSearchForm(request.GET or None)
     qs = search_clients(form, request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -76,12 +77,12 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def client_create(request: HttpRequest) -> HttpResponse:
+def client_create(request: AuthedHttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None, initial={"manager": request.user})
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.Meta.fields}
         try:
-            client = services.client_create(actor=request.user, data=data, request=request)  # type: ignore[arg-type]
+            client = services.client_create(actor=request.user, data=data, request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -90,7 +91,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/manager/client_form.html", {"form": form, "client": None})
 
 
-def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def client_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client.objects.select_related("manager"), pk=pk)
     members = (
         Membership.objects.filter(client=client).select_related("user").order_by("user__email")
@@ -114,13 +115,13 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def client_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
     form = ClientForm(request.POST or None, instance=client)
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.Meta.fields if f != "contract_number"}
         try:
-            services.client_update(actor=request.user, client=client, data=data, request=request)  # type: ignore[arg-type]
+            services.client_update(actor=request.user, client=client, data=data, request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -137,7 +138,7 @@ STATUS_ACTIONS = {
 
 
 @require_http_methods(["GET", "POST"])
-def client_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def client_status(request: AuthedHttpRequest, pk: int, action: str) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
     target = STATUS_ACTIONS.get(action)
     if target is None:
@@ -149,7 +150,7 @@ def client_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             try:
                 services.client_set_status(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     client=client,
                     status=target,
                     reason=form.cleaned_data["reason"],
@@ -170,13 +171,13 @@ def client_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-def client_invite(request: HttpRequest, pk: int) -> HttpResponse:
+def client_invite(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
             services.invitation_create(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 client=client,
                 email=form.cleaned_data["email"],
                 membership_role=form.cleaned_data["membership_role"],
@@ -191,5 +192,5 @@ def client_invite(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect(client)

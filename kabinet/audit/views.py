@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.accounts.models import Role, User
+from kabinet.core.http import AuthedHttpRequest
 
 from .models import AuditEntry
 
@@ -26,12 +27,12 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["actor"].queryset = User.objects.filter(
+        self.fields["actor"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             role__in=[Role.MANAGER, Role.ADMIN, Role.EDITOR]
         )
 
 
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     qs = AuditEntry.objects.select_related("actor", "content_type")
     if form.is_valid():

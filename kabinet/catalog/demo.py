@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from .services import _tariff_record
 
 D = Decimal
 
-SERVICES = [
+SERVICES: list[dict[str, Any]] = [
     {
         "code": "local-number",
         "name": "Городской номер",
@@ -276,7 +277,7 @@ PRICE_NAMES = (
 )
 
 # contract → [(tariff code, parameters)]
-SUBSCRIPTIONS = {
+SUBSCRIPTIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "100001": [
         ("local-business", {"lines": 8, "caller_id": True, "number": "+78124001001"}),
         ("ld-world", {"international": True, "monthly_limit": 30000}),

@@ -217,7 +217,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, tariff: Tariff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target"].queryset = (
+        self.fields["target"].queryset = (  # type: ignore[attr-defined]
             Tariff.objects.alive().filter(service=tariff.service).exclude(pk=tariff.pk)
         )
 

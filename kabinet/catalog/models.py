@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
@@ -133,7 +134,7 @@ class Tariff(models.Model):
     visibility = models.CharField(
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
-    offered_to = models.ManyToManyField(
+    offered_to: models.ManyToManyField = models.ManyToManyField(
         "accounts.Client",
         through="TariffOffer",
         related_name="exclusive_tariffs",
@@ -210,7 +211,7 @@ PRICE_FIELDS = (
 )
 
 
-def _money(verbose: str) -> models.DecimalField:
+def _money(verbose: Any) -> models.DecimalField:
     return models.DecimalField(
         verbose, max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )

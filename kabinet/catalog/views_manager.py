@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kabinet.audit.services import audit_entries_for
+from kabinet.core.http import AuthedHttpRequest
 from kabinet.subscriptions.models import SubscriptionStatus
 
 from . import services
@@ -38,7 +39,7 @@ def _form_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped
         form.add_error(None, exc)
 
 
-def service_list(request: HttpRequest) -> HttpResponse:
+def service_list(request: AuthedHttpRequest) -> HttpResponse:
     services_qs = Service.objects.annotate(
         tariff_count=Count("tariffs", filter=Q(tariffs__deleted_at__isnull=True), distinct=True),
         param_count=Count("parameters", distinct=True),
@@ -47,7 +48,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def service_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk) if pk else None
     form = ServiceForm(request.POST or None, instance=service)
     if request.method == "POST" and form.is_valid():
@@ -55,7 +56,7 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         try:
             service = services.service_save(
                 actor=request.user, service=service, data=data, request=request
-            )  # type: ignore[arg-type]
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -64,7 +65,7 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     return render(request, "catalog/manager/service_form.html", {"form": form, "service": service})
 
 
-def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def service_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
     tariffs = with_versions(
         Tariff.objects.alive()
@@ -84,14 +85,16 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def parameter_edit(request: HttpRequest, service_pk: int, pk: int | None = None) -> HttpResponse:
+def parameter_edit(
+    request: AuthedHttpRequest, service_pk: int, pk: int | None = None
+) -> HttpResponse:
     service = get_object_or_404(Service, pk=service_pk)
     spec = get_object_or_404(ParameterSpec, pk=pk, service=service) if pk else None
     form = ParameterForm(request.POST or None, instance=spec)
     if request.method == "POST" and form.is_valid():
         try:
             services.parameter_save(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 service=service,
                 spec=ParameterSpec.objects.get(pk=spec.pk) if spec else None,
                 data=form.spec_data(),
@@ -109,7 +112,7 @@ def parameter_edit(request: HttpRequest, service_pk: int, pk: int | None = None)
     )
 
 
-def tariff_list(request: HttpRequest) -> HttpResponse:
+def tariff_list(request: AuthedHttpRequest) -> HttpResponse:
     qs = with_versions(
         Tariff.objects.alive().annotate(subscription_count=Count("subscriptions", filter=OPEN))
     )
@@ -133,7 +136,7 @@ def tariff_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def tariff_create(request: HttpRequest) -> HttpResponse:
+def tariff_create(request: AuthedHttpRequest) -> HttpResponse:
     raw = request.GET.get("service") or request.POST.get("service") or ""
     service = get_object_or_404(Service, pk=int(raw)) if raw.isdigit() else None
     if service is None:
@@ -149,7 +152,7 @@ def tariff_create(request: HttpRequest) -> HttpResponse:
                 service=service,
                 data=data,
                 prices=form.prices(),
-                request=request,  # type: ignore[arg-type]
+                request=request,
             )
         except ValidationError as exc:
             _form_errors(form, exc)
@@ -163,7 +166,7 @@ def tariff_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def tariff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def tariff_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.select_related("service"), pk=pk)
     impact = services.tariff_impact(tariff=tariff, limit=50)
     return render(
@@ -181,14 +184,14 @@ def tariff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def tariff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def tariff_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.alive().select_related("service"), pk=pk)
     form = TariffForm(request.POST or None, instance=Tariff.objects.get(pk=pk))
     impact = services.tariff_impact(tariff=tariff, limit=0)
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in TariffForm.Meta.fields if f != "code"}
         try:
-            services.tariff_update(actor=request.user, tariff=tariff, data=data, request=request)  # type: ignore[arg-type]
+            services.tariff_update(actor=request.user, tariff=tariff, data=data, request=request)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -202,7 +205,7 @@ def tariff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def tariff_prices(request: HttpRequest, pk: int) -> HttpResponse:
+def tariff_prices(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Change prices in two steps: see whom it touches, then confirm."""
     tariff = get_object_or_404(Tariff.objects.alive().select_related("service"), pk=pk)
     current = tariff.current_version
@@ -216,7 +219,7 @@ def tariff_prices(request: HttpRequest, pk: int) -> HttpResponse:
         if request.POST.get("step") == "confirm":
             try:
                 version = services.tariff_change_prices(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     tariff=tariff,
                     effective_from=form.cleaned_data["effective_from"],
                     prices=form.prices(),
@@ -239,7 +242,7 @@ def tariff_prices(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def tariff_offers(request: HttpRequest, pk: int) -> HttpResponse:
+def tariff_offers(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.alive(), pk=pk)
     initial = " ".join(
         tariff.offers.order_by("client__contract_number").values_list(
@@ -253,14 +256,14 @@ def tariff_offers(request: HttpRequest, pk: int) -> HttpResponse:
             tariff=tariff,
             clients=form.cleaned_data["contracts"],
             request=request,
-        )  # type: ignore[arg-type]
+        )
         messages.success(request, _("The list of clients is saved."))
         return redirect(tariff)
     return render(request, "catalog/manager/tariff_offers.html", {"tariff": tariff, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
-def tariff_move(request: HttpRequest, pk: int) -> HttpResponse:
+def tariff_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.alive().select_related("service"), pk=pk)
     form = MoveForm(request.POST or None, tariff=tariff)
     impact = services.tariff_impact(tariff=tariff)
@@ -270,7 +273,7 @@ def tariff_move(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 source=tariff,
                 target=form.cleaned_data["target"],
-                request=request,  # type: ignore[arg-type]
+                request=request,
             )
         except ValidationError as exc:
             _form_errors(form, exc)
@@ -288,13 +291,13 @@ def tariff_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def tariff_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def tariff_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.alive().select_related("service"), pk=pk)
     form = ConfirmForm(request.POST or None)
     impact = services.tariff_impact(tariff=tariff, limit=0)
     if request.method == "POST" and form.is_valid():
         try:
-            services.tariff_delete(actor=request.user, tariff=tariff, request=request)  # type: ignore[arg-type]
+            services.tariff_delete(actor=request.user, tariff=tariff, request=request)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:

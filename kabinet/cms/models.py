@@ -31,7 +31,7 @@ class BodyBlock(blocks.StreamBlock):
 class HomePage(Page):
     """The site's front page."""
 
-    lead = models.CharField(_("lead"), max_length=300, blank=True)
+    lead: models.CharField = models.CharField(_("lead"), max_length=300, blank=True)
     body = StreamField(BodyBlock(), blank=True, use_json_field=True, verbose_name=_("body"))
 
     content_panels = [*Page.content_panels, FieldPanel("lead"), FieldPanel("body")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, Role, User
@@ -19,7 +21,7 @@ STAFF = [
     ("editor@kabinet.test", Role.EDITOR, "Мария", "Редакторова", "+7 812 400-00-21"),
 ]
 
-CLIENTS = [
+CLIENTS: list[dict[str, Any]] = [
     {
         "contract_number": "100001",
         "name": "ООО «Балтийская логистика»",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import models
@@ -39,6 +40,6 @@ class OutboxRecord(models.Model):
         return {
             "id": str(self.record_id),
             "type": self.type,
-            "at": self.at.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "at": self.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "data": self.data,
         }

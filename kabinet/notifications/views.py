@@ -2,19 +2,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.accounts.forms import NotificationPreferencesForm
 from kabinet.accounts.views import safe_next
+from kabinet.core.http import AuthedHttpRequest
 
 from . import services
 from .models import Notification
 
 
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthedHttpRequest) -> HttpResponse:
     qs = Notification.objects.filter(user=request.user)
     only_unread = request.GET.get("unread") == "1"
     if only_unread:
@@ -28,25 +29,25 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def notification_read(request: HttpRequest) -> HttpResponse:
+def notification_read(request: AuthedHttpRequest) -> HttpResponse:
     raw_ids = request.POST.getlist("id")
     ids = [int(i) for i in raw_ids if i.isdigit()]
     if request.POST.get("all") == "1":
-        count = services.notification_mark_read(user=request.user)  # type: ignore[arg-type]
+        count = services.notification_mark_read(user=request.user)
     else:
-        count = services.notification_mark_read(user=request.user, ids=ids)  # type: ignore[arg-type]
+        count = services.notification_mark_read(user=request.user, ids=ids)
     if count:
         messages.success(request, _("Marked as read."))
     return redirect(safe_next(request, "account:notifications"))
 
 
 @require_POST
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Mark one notice read and follow its link."""
     notification = Notification.objects.filter(user=request.user, pk=pk).first()
     if notification is None:
         return render(request, "404.html", status=404)
-    services.notification_mark_read(user=request.user, ids=[pk])  # type: ignore[arg-type]
+    services.notification_mark_read(user=request.user, ids=[pk])
     target = (
         notification.url
         if notification.url.startswith("/") and not notification.url.startswith("//")
@@ -56,14 +57,14 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def notification_preferences(request: HttpRequest) -> HttpResponse:
-    current = services.notification_email_categories(user=request.user)  # type: ignore[arg-type]
+def notification_preferences(request: AuthedHttpRequest) -> HttpResponse:
+    current = services.notification_email_categories(user=request.user)
     form = NotificationPreferencesForm(
         request.POST or None, initial={"email_categories": sorted(current)}
     )
     if request.method == "POST" and form.is_valid():
         services.notification_set_preferences(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             email_categories=form.cleaned_data["email_categories"],
         )
         messages.success(request, _("Your notification settings are saved."))

@@ -6,6 +6,7 @@ request does exactly what a manager's direct change would.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +38,7 @@ from .models import OPEN_STATUSES, RequestEvent, RequestKind, RequestStatus, Ser
 
 def _due_at(kind: str) -> Any:
     hours = getattr(settings, "KABINET_REQUEST_DUE_HOURS", {}).get(kind, 24)
-    return timezone.now() + timezone.timedelta(hours=hours)
+    return timezone.now() + dt.timedelta(hours=hours)
 
 
 def _check_request(
@@ -54,9 +55,13 @@ def _check_request(
         raise ValidationError(_("The contract is closed."))
     if subscription is not None and subscription.client_id != client.pk:
         raise PermissionDenied
-    if kind in (RequestKind.DISCONNECT, RequestKind.CHANGE_TARIFF, RequestKind.CHANGE_PARAMETERS):
-        if subscription is None or not subscription.is_open:
-            raise ValidationError(_("The service is not connected."))
+    needs_subscription = (
+        RequestKind.DISCONNECT,
+        RequestKind.CHANGE_TARIFF,
+        RequestKind.CHANGE_PARAMETERS,
+    )
+    if kind in needs_subscription and (subscription is None or not subscription.is_open):
+        raise ValidationError(_("The service is not connected."))
     if kind in (RequestKind.CONNECT, RequestKind.CHANGE_TARIFF):
         if tariff is None:
             raise ValidationError(_("Choose a tariff."))
@@ -153,31 +158,26 @@ def _after_create(service_request: ServiceRequest) -> None:
 
 def _apply(service_request: ServiceRequest, actor: User) -> None:
     kind = service_request.kind
+    subscription = service_request.subscription
+    tariff = service_request.tariff
     if kind == RequestKind.CONNECT:
-        subscription = subscription_connect(
+        assert tariff is not None
+        service_request.subscription = subscription_connect(
             actor=actor,
             client=service_request.client,
-            tariff=service_request.tariff,  # type: ignore[arg-type]
+            tariff=tariff,
             parameters=service_request.parameters,
         )
-        service_request.subscription = subscription
-    elif kind == RequestKind.DISCONNECT:
-        subscription_set_status(
-            actor=actor,
-            subscription=service_request.subscription,
-            status="closed",  # type: ignore[arg-type]
-        )
+        return
+    assert subscription is not None
+    if kind == RequestKind.DISCONNECT:
+        subscription_set_status(actor=actor, subscription=subscription, status="closed")
     elif kind == RequestKind.CHANGE_TARIFF:
-        subscription_change_tariff(
-            actor=actor,
-            subscription=service_request.subscription,
-            tariff=service_request.tariff,  # type: ignore[arg-type]
-        )
+        assert tariff is not None
+        subscription_change_tariff(actor=actor, subscription=subscription, tariff=tariff)
     elif kind == RequestKind.CHANGE_PARAMETERS:
         subscription_set_parameters(
-            actor=actor,
-            subscription=service_request.subscription,  # type: ignore[arg-type]
-            values=service_request.parameters,
+            actor=actor, subscription=subscription, values=service_request.parameters
         )
 
 

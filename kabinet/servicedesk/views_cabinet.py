@@ -3,30 +3,31 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.accounts.views_cabinet import current_client
+from kabinet.core.http import AuthedHttpRequest
 
 from . import services
 from .forms import OtherRequestForm
 from .models import RequestKind, ServiceRequest
 
 
-def _requests(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _requests(request: AuthedHttpRequest):  # type: ignore[no-untyped-def]
     return ServiceRequest.objects.filter(client=current_client(request)).select_related(
         "service", "tariff", "subscription__service", "created_by"
     )
 
 
-def request_list(request: HttpRequest) -> HttpResponse:
+def request_list(request: AuthedHttpRequest) -> HttpResponse:
     page = Paginator(_requests(request), 25).get_page(request.GET.get("page"))
     return render(request, "servicedesk/cabinet/request_list.html", {"page": page})
 
 
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     service_request = get_object_or_404(_requests(request), pk=pk)
     return render(
         request,
@@ -36,10 +37,10 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def request_withdraw(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     service_request = get_object_or_404(_requests(request), pk=pk)
     try:
-        services.request_withdraw(user=request.user, service_request=service_request)  # type: ignore[arg-type]
+        services.request_withdraw(user=request.user, service_request=service_request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -48,12 +49,12 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def request_new(request: HttpRequest) -> HttpResponse:
+def request_new(request: AuthedHttpRequest) -> HttpResponse:
     form = OtherRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             service_request = services.request_create(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 client=current_client(request),
                 kind=RequestKind.OTHER,
                 subject=form.cleaned_data["subject"],

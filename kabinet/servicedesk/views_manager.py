@@ -3,17 +3,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from kabinet.core.http import AuthedHttpRequest
 
 from . import services
 from .forms import DecisionForm, QueueFilterForm
 from .models import OPEN_STATUSES, ServiceRequest
 
 
-def request_queue(request: HttpRequest) -> HttpResponse:
+def request_queue(request: AuthedHttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or {"status": "open"})
     qs = ServiceRequest.objects.select_related(
         "client", "service", "tariff", "assignee", "subscription__service"
@@ -38,7 +40,7 @@ def request_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     service_request = get_object_or_404(
         ServiceRequest.objects.select_related(
             "client", "service", "tariff", "subscription__tariff", "created_by"
@@ -57,7 +59,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+def request_decide(request: AuthedHttpRequest, pk: int, decision: str) -> HttpResponse:
     service_request = get_object_or_404(ServiceRequest, pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -68,12 +70,12 @@ def request_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse
         if decision == "approve":
             services.request_approve(
                 actor=request.user, service_request=service_request, comment=comment
-            )  # type: ignore[arg-type]
+            )
             messages.success(request, _("The request is approved and carried out."))
         elif decision == "reject":
             services.request_reject(
                 actor=request.user, service_request=service_request, comment=comment
-            )  # type: ignore[arg-type]
+            )
             messages.success(request, _("The request is rejected."))
         else:
             return render(request, "404.html", status=404)

@@ -90,8 +90,8 @@ class TariffChoiceForm(forms.Form):
 
     def __init__(self, *args: Any, tariffs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tariff"].queryset = tariffs
-        self.fields["tariff"].label_from_instance = lambda t: t.display_name
+        self.fields["tariff"].queryset = tariffs  # type: ignore[attr-defined]
+        self.fields["tariff"].label_from_instance = lambda t: t.display_name  # type: ignore[attr-defined]
 
 
 class StatusForm(forms.Form):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -54,7 +56,7 @@ class Subscription(models.Model):
     def is_open(self) -> bool:
         return self.status != SubscriptionStatus.CLOSED
 
-    def parameter_rows(self) -> list[tuple[object, object, str]]:
+    def parameter_rows(self) -> list[tuple[Any, Any, str]]:
         """(spec, value, shown value) for each parameter of the service's schema."""
         rows = []
         for spec in self.service.parameters.all():

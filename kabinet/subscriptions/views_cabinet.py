@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kabinet.accounts.views_cabinet import current_client
 from kabinet.catalog.models import ParameterSpec, ParamType, Service, TariffVersion
 from kabinet.catalog.selectors import tariffs_offered_to
+from kabinet.core.http import AuthedHttpRequest
 from kabinet.servicedesk.models import OPEN_STATUSES, RequestKind, ServiceRequest
 from kabinet.servicedesk.services import request_create
 
@@ -36,7 +37,7 @@ def _subscriptions(client):  # type: ignore[no-untyped-def]
     )
 
 
-def services(request: HttpRequest) -> HttpResponse:
+def services(request: AuthedHttpRequest) -> HttpResponse:
     client = current_client(request)
     subscriptions = list(_subscriptions(client).exclude(status=SubscriptionStatus.CLOSED))
     closed = list(_subscriptions(client).filter(status=SubscriptionStatus.CLOSED)[:20])
@@ -56,7 +57,7 @@ def services(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = current_client(request)
     subscription = get_object_or_404(_subscriptions(client), pk=pk)
     specs = list(subscription.service.parameters.all())
@@ -70,7 +71,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and subscription.is_open and form.is_valid():
         try:
             applied, service_request = subscription_client_change(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 subscription=subscription,
                 raw={
                     s.code: request.POST.get(s.code, "off" if s.type == ParamType.BOOL else "")
@@ -123,11 +124,11 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _file(request: HttpRequest, **kwargs) -> HttpResponse | None:  # type: ignore[no-untyped-def]
+def _file(request: AuthedHttpRequest, **kwargs) -> HttpResponse | None:  # type: ignore[no-untyped-def]
     try:
         service_request = request_create(
             user=request.user, client=current_client(request), **kwargs
-        )  # type: ignore[arg-type]
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return None
@@ -140,7 +141,7 @@ def _file(request: HttpRequest, **kwargs) -> HttpResponse | None:  # type: ignor
 
 
 @require_POST
-def change_tariff(request: HttpRequest, pk: int) -> HttpResponse:
+def change_tariff(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = current_client(request)
     subscription = get_object_or_404(Subscription.objects.filter(client=client), pk=pk)
     tariffs = tariffs_offered_to(client).filter(service=subscription.service)
@@ -158,7 +159,7 @@ def change_tariff(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+def disconnect(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(
         Subscription.objects.filter(client=current_client(request)), pk=pk
     )
@@ -172,7 +173,7 @@ def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def connect(request: HttpRequest, tariff_pk: int) -> HttpResponse:
+def connect(request: AuthedHttpRequest, tariff_pk: int) -> HttpResponse:
     client = current_client(request)
     tariff = get_object_or_404(tariffs_offered_to(client), pk=tariff_pk)
     # The client sets what they may change; the rest starts at its default.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,6 +13,7 @@ from kabinet.accounts.models import Client
 from kabinet.audit.services import audit_entries_for
 from kabinet.catalog.models import Tariff
 from kabinet.catalog.selectors import with_versions
+from kabinet.core.http import AuthedHttpRequest
 
 from . import services
 from .forms import ParametersForm, StatusForm, TariffChoiceForm
@@ -28,11 +29,11 @@ def _add_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-
 
 
 @require_http_methods(["GET", "POST"])
-def subscription_create(request: HttpRequest, client_pk: int) -> HttpResponse:
+def subscription_create(request: AuthedHttpRequest, client_pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=client_pk)
     tariffs = with_versions(Tariff.objects.alive()).order_by("service__position", "name")
     tariff_form = TariffChoiceForm(request.POST or request.GET or None, tariffs=tariffs)
-    tariff_form.fields["tariff"].label_from_instance = lambda t: (
+    tariff_form.fields["tariff"].label_from_instance = lambda t: (  # type: ignore[attr-defined]
         f"{t.service.display_name} — {t.display_name} ({t.get_visibility_display()})"
     )
     form = None
@@ -48,7 +49,7 @@ def subscription_create(request: HttpRequest, client_pk: int) -> HttpResponse:
                     client=client,
                     tariff=tariff,
                     parameters=form.values,
-                    request=request,  # type: ignore[arg-type]
+                    request=request,
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)
@@ -63,7 +64,7 @@ def subscription_create(request: HttpRequest, client_pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(
         Subscription.objects.select_related("client", "service", "tariff"), pk=pk
     )
@@ -79,7 +80,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 subscription=subscription,
                 values=form.values,
-                request=request,  # type: ignore[arg-type]
+                request=request,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -88,7 +89,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("manager:subscription_detail", pk=pk)
     tariffs = Tariff.objects.alive().filter(service=subscription.service)
     tariff_form = TariffChoiceForm(initial={"tariff": subscription.tariff_id}, tariffs=tariffs)
-    tariff_form.fields["tariff"].label_from_instance = lambda t: (
+    tariff_form.fields["tariff"].label_from_instance = lambda t: (  # type: ignore[attr-defined]
         f"{t.display_name} ({t.get_visibility_display()})"
     )
     return render(
@@ -104,7 +105,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def subscription_tariff(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_tariff(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(Subscription, pk=pk)
     form = TariffChoiceForm(
         request.POST, tariffs=Tariff.objects.alive().filter(service=subscription.service)
@@ -115,7 +116,7 @@ def subscription_tariff(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 subscription=subscription,
                 tariff=form.cleaned_data["tariff"],
-                request=request,  # type: ignore[arg-type]
+                request=request,
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -127,7 +128,7 @@ def subscription_tariff(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def subscription_status(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_status(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(Subscription, pk=pk)
     form = StatusForm(request.POST)
     if form.is_valid():
@@ -136,7 +137,7 @@ def subscription_status(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 subscription=subscription,
                 status=form.cleaned_data["status"],
-                request=request,  # type: ignore[arg-type]
+                request=request,
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

@@ -103,9 +103,12 @@ def test_preferences_form_refuses_unknown_category(as_client, client_user):
 def test_failed_email_is_retried_later_and_sent_once(
     client_user, django_capture_on_commit_callbacks
 ):
-    with mock.patch(
-        "django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP down")
-    ), django_capture_on_commit_callbacks(execute=True):
+    with (
+        mock.patch(
+            "django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP down")
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         (notice,) = send([client_user])
     notice.refresh_from_db()
     assert notice.email_status == EmailStatus.PENDING
