@@ -20,6 +20,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from kabinet.cms import views as cms_views
 from kabinet.core import views as core_views
 
 APPS = [
@@ -29,6 +30,7 @@ APPS = [
     "catalog",
     "subscriptions",
     "servicedesk",
+    "cms",
 ]
 
 
@@ -44,6 +46,7 @@ urlpatterns = [
     *collect("urlpatterns"),
     path("home/", core_views.home_redirect, name="home_redirect"),
     path("language/", core_views.switch_language, name="set_language"),
+    path("language/<str:code>/", core_views.language_link, name="set_language_link"),
     path("healthz", core_views.healthz, name="healthz"),
     path("", include((collect("site_urlpatterns"), "site"))),
     path("account/", include((collect("account_urlpatterns"), "account"))),
@@ -60,8 +63,9 @@ urlpatterns = [
         serve,
         {"document_root": settings.MEDIA_ROOT},
     ),
-    # Wagtail serves the public site's pages: keep it last.
-    path("", include(wagtail_urls)),
+    # Wagtail serves the public site's pages (cached for anonymous visitors): keep it last.
+    *wagtail_urls.urlpatterns[:-1],
+    re_path(r"^((?:[\w\-]+/)*)$", cms_views.serve, name="wagtail_serve"),
 ]
 
 handler400 = "kabinet.core.views.error_400"

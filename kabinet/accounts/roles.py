@@ -52,13 +52,24 @@ def _page_permissions(groups: dict[str, Group]) -> None:
     root = Page.get_first_root_node()
     if root is None:
         return
-    for codename in ("add_page", "change_page", "publish_page", "lock_page", "unlock_page"):
-        permission = Permission.objects.get(
-            content_type__app_label="wagtailcore", codename=codename
-        )
+    from kabinet.cms.models import NewsIndexPage, ServiceIndexPage
+
+    codenames = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
+    permissions = [
+        Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
+        for codename in codenames
+    ]
+    for permission in permissions:
         GroupPagePermission.objects.get_or_create(
             group=groups["Editors"], page=root, permission=permission
         )
+    # Managers edit the service pages' descriptions and the news, nothing else of the site.
+    sections = [*ServiceIndexPage.objects.all(), *NewsIndexPage.objects.all()]
+    for section in sections:
+        for permission in permissions:
+            GroupPagePermission.objects.get_or_create(
+                group=groups["Managers"], page=section, permission=permission
+            )
 
 
 def _collection_permissions(groups: dict[str, Group]) -> None:

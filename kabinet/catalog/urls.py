@@ -3,7 +3,7 @@ from django.urls import path
 from . import views_manager, views_site
 
 site_urlpatterns = [
-    path("services/", views_site.services_page, name="services"),
+    path("tariffs/", views_site.tariffs_page, name="tariffs"),
 ]
 
 manager_urlpatterns = [

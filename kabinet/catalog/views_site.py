@@ -6,8 +6,8 @@ from django.shortcuts import render
 from .selectors import services_with_public_tariffs
 
 
-def services_page(request: HttpRequest) -> HttpResponse:
+def tariffs_page(request: HttpRequest) -> HttpResponse:
     """Every service on sale with its public tariffs and the prices in force today."""
     return render(
-        request, "catalog/site/services.html", {"services": services_with_public_tariffs()}
+        request, "catalog/site/tariffs.html", {"services": services_with_public_tariffs()}
     )

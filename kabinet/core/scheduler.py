@@ -33,6 +33,7 @@ JOBS: list[Job] = [
         60,
     ),
     Job("core.prune_ratelimits", "kabinet.core.tasks.prune_ratelimit_buckets", 3600),
+    Job("cms.publish_scheduled", "kabinet.cms.tasks.publish_scheduled_pages", 60),
 ]
 
 

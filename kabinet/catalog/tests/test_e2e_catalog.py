@@ -42,8 +42,13 @@ def test_manager_builds_a_service_and_changes_prices_seeing_whom_it_touches(live
     page.click("text=New tariff")
     page.fill("#id_code", "conf-team")
     page.fill("#id_name", "Команда")
-    for field, value in [("monthly_fee", "700.00"), ("setup_fee", "0"), ("per_minute_local", "0"),
-                         ("per_minute_long_distance", "0"), ("per_minute_international", "0")]:
+    for field, value in [
+        ("monthly_fee", "700.00"),
+        ("setup_fee", "0"),
+        ("per_minute_local", "0"),
+        ("per_minute_long_distance", "0"),
+        ("per_minute_international", "0"),
+    ]:
         page.fill(f"#id_{field}", value)
     page.click("form.form button[type=submit]")
     assert "Team" in page.locator("h1").inner_text() or "Команда" in page.locator("h1").inner_text()
@@ -61,7 +66,10 @@ def test_manager_builds_a_service_and_changes_prices_seeing_whom_it_touches(live
     assert "100001" in page.get_by_test_id("impact-table").inner_text()
     page.get_by_test_id("confirm-prices").click()
     assert "clients are notified" in page.locator(".messages").inner_text()
-    assert "planned" in page.locator("table").last.inner_text() or page.locator("text=planned").count() >= 1
+    assert (
+        "planned" in page.locator("table").last.inner_text()
+        or page.locator("text=planned").count() >= 1
+    )
 
 
 def test_client_changes_settings_and_files_a_request_for_the_rest(live_server, page):

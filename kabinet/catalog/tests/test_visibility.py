@@ -42,7 +42,7 @@ def test_visibility_matrix(
 ):
     tariff = tariffs[key]
     marker = f'data-testid="tariff-{tariff.code}"'
-    assert (marker in client.get("/services/").content.decode()) is on_site
+    assert (marker in client.get("/tariffs/").content.decode()) is on_site
     offer = f'data-testid="offer-{tariff.code}"'
     assert (offer in as_client.get("/cabinet/services/").content.decode()) is offered_to_client
     connect = as_client.get(f"/cabinet/services/connect/{tariff.pk}/")

@@ -54,7 +54,8 @@ def test_connect_request_flow(as_client, as_manager, company, public_tariff, cli
     assert subscription.parameters["lines"] == 3
     request.refresh_from_db()
     assert request.subscription == subscription
-    assert Notification.objects.filter(user=client_user, title__contains=f"#{request.pk}").exists()
+    notice = Notification.objects.get(user=client_user, category="request")
+    assert str(request.pk) in notice.title
 
 
 def test_reject_needs_a_reason_and_client_sees_it(

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+from wagtail.models import Page
+from wagtail.views import serve as wagtail_serve
+
+from .cache import public_cache_version
+
+CACHE_SECONDS = 600
+
+
+def serve(request: HttpRequest, path: str) -> HttpResponse:
+    """Wagtail's page view with a shared cache for anonymous visitors."""
+    cacheable = (
+        request.method == "GET"
+        and not request.user.is_authenticated
+        and not request.GET
+        and not request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    )
+    if not cacheable:
+        return wagtail_serve(request, path)
+    key = f"page:{public_cache_version()}:{get_language()}:{request.get_host()}:{request.path}"
+    hit = cache.get(key)
+    if hit is not None:
+        body, content_type = hit
+        response = HttpResponse(body, content_type=content_type)
+        response["X-Cache"] = "hit"
+        return response
+    response = wagtail_serve(request, path)
+    if response.status_code == 200 and not response.cookies and hasattr(response, "render"):
+        response.render()
+        cache.set(key, (response.content, response["Content-Type"]), CACHE_SECONDS)
+    response["X-Cache"] = "miss"
+    return response
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    results = []
+    if query:
+        results = list(Page.objects.live().public().specific().search(query)[:30])
+        language = (get_language() or "ru")[:2]
+        results = [p for p in results if p.locale.language_code == language]
+    return render(request, "cms/search.html", {"query": query, "results": results})
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /cabinet/",
+        "Disallow: /manager/",
+        "Disallow: /editor/",
+        "Disallow: /account/",
+        "Disallow: /help/",
+        "Disallow: /pay/status/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
