@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kabinet.catalog",
     "kabinet.subscriptions",
     "kabinet.servicedesk",
+    "kabinet.helpcenter",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

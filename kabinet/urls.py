@@ -31,6 +31,7 @@ APPS = [
     "subscriptions",
     "servicedesk",
     "cms",
+    "helpcenter",
 ]
 
 

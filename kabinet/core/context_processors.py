@@ -32,6 +32,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "layouts/client.html" if cabinet == "client" else "layouts/manager.html"
         )
         help_cabinet = {"cabinet": "client", "manager": "manager"}.get(namespace, cabinet)
+        if namespace == "help":
+            help_cabinet = (match.kwargs.get("cabinet") if match else None) or help_cabinet
         context["help_url"] = f"/help/{help_cabinet}/screen/{context['screen_name'] or 'index'}/"
         # One indexed count query per page, not a list.
         context["unread_notifications"] = user.notifications.filter(read_at__isnull=True).count()

@@ -154,6 +154,7 @@ def seed_clients(staff: dict[str, User]) -> list[Client]:
 APP_SEEDS = [
     "kabinet.catalog.demo.seed_catalog",
     "kabinet.cms.demo.seed_site",
+    "kabinet.helpcenter.demo.seed_help",
 ]
 
 
