@@ -7,12 +7,13 @@ Logs in as the demo roles and saves each page at 1280 px and 390 px wide.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-BASE = "http://127.0.0.1:8000"
+BASE = os.environ.get("KABINET_BASE", "http://127.0.0.1:8000")
 PAGES = {
     None: ["/", "/login/", "/about/", "/password-reset/", "/services/"],
     "client100001@kabinet.test": [
