@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kabinet.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -192,8 +193,18 @@ KABINET_LOGIN_MAX_PER_ACCOUNT = env_int("KABINET_LOGIN_MAX_PER_ACCOUNT", 5)
 KABINET_LOGIN_MAX_PER_ADDRESS = env_int("KABINET_LOGIN_MAX_PER_ADDRESS", 20)
 KABINET_LOGIN_WINDOW_SECONDS = env_int("KABINET_LOGIN_WINDOW_SECONDS", 900)
 
+# HTTPS=1 in production: secure cookies, HSTS and redirects to https (behind nginx, which
+# sets X-Forwarded-Proto).
+HTTPS = env_bool("HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and env_bool("HTTPS", False))
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("KABINET_SESSION_HOURS", 12) * 3600
 X_FRAME_OPTIONS = "DENY"
