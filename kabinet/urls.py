@@ -29,6 +29,7 @@ APPS = [
     "catalog",
     "subscriptions",
     "servicedesk",
+    "messaging",
 ]
 
 

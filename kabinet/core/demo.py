@@ -154,6 +154,8 @@ def seed_clients(staff: dict[str, User]) -> list[Client]:
 APP_SEEDS = [
     "kabinet.cms.demo.seed_site",
     "kabinet.catalog.demo.seed_catalog",
+    "kabinet.servicedesk.demo.seed_servicedesk",
+    "kabinet.messaging.demo.seed_messaging",
 ]
 
 
