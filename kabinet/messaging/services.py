@@ -82,7 +82,11 @@ def message_post(
 ) -> Message:
     from_client = _check_author(author, thread.client)
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().select_related("client").get(pk=thread.pk)
+        thread = (
+            Thread.objects.select_for_update(of=("self",))
+            .select_related("client")
+            .get(pk=thread.pk)
+        )
         message = _post(
             thread, author=author, from_client=from_client, body=body, files=attachments
         )

@@ -234,7 +234,7 @@ def request_approve(
     """Approve and carry out the request (approved → done), or fail and change nothing."""
     with transaction.atomic():
         service_request = (
-            ServiceRequest.objects.select_for_update()
+            ServiceRequest.objects.select_for_update(of=("self",))
             .select_related("client", "subscription", "tariff__service")
             .get(pk=service_request.pk)
         )
@@ -287,7 +287,7 @@ def request_reject(
         raise ValidationError({"comment": _("Tell the client why.")})
     with transaction.atomic():
         service_request = (
-            ServiceRequest.objects.select_for_update()
+            ServiceRequest.objects.select_for_update(of=("self",))
             .select_related("client")
             .get(pk=service_request.pk)
         )
@@ -314,7 +314,9 @@ def request_reject(
 
 def request_withdraw(*, user: User, service_request: ServiceRequest) -> ServiceRequest:
     with transaction.atomic():
-        service_request = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+        service_request = ServiceRequest.objects.select_for_update(of=("self",)).get(
+            pk=service_request.pk
+        )
         if user.role == Role.CLIENT and service_request.client_id != user.membership.client_id:
             raise PermissionDenied
         if service_request.status != RequestStatus.NEW:
@@ -372,7 +374,7 @@ def request_assign(
         raise ValidationError(_("Requests can be assigned to managers only."))
     with transaction.atomic():
         service_request = (
-            ServiceRequest.objects.select_for_update()
+            ServiceRequest.objects.select_for_update(of=("self",))
             .select_related("client", "assignee")
             .get(pk=service_request.pk)
         )
@@ -424,7 +426,7 @@ def request_process(*, request_id: int) -> str:
     """
     with transaction.atomic():
         service_request = (
-            ServiceRequest.objects.select_for_update()
+            ServiceRequest.objects.select_for_update(of=("self",))
             .select_related("client__manager", "tariff", "service", "subscription")
             .filter(pk=request_id)
             .first()
