@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.accounts.models import Role, User
-from kabinet.catalog.models import ParamType, Service
+from kabinet.catalog.models import ParameterSpec, ParamType, Service
 from kabinet.core.forms import AttachmentsField
 
 from .models import RequestKind, RequestStatus, Rule, RuleAction
@@ -117,20 +117,43 @@ class RuleForm(forms.ModelForm):
         ]
         widgets = {"message": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
-            "parameter_code": _(
-                "The code of a whole-number parameter, e.g. lines. The request must set it "
-                "to a value within the limits."
-            ),
             "tariff_visibility": _("For connections and tariff changes."),
+            "min_balance": _("In roubles."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})
+        if kwargs.get("instance") is None:
+            kwargs["initial"].setdefault("action", RuleAction.ASSIGN)
         super().__init__(*args, **kwargs)
         self.fields["assign_to"].queryset = managers()  # type: ignore[attr-defined]
+        self.fields["parameter_code"] = forms.ChoiceField(
+            label=_("Parameter"),
+            required=False,
+            choices=self._parameter_choices(),
+            help_text=_("A whole-number setting; the request must set it within the limits."),
+        )
         self.fields["service"].label_from_instance = lambda s: s.display_name  # type: ignore[attr-defined]
         for name in ("kind", "tariff_visibility", "client_status"):
             field = self.fields[name]
             field.choices = [("", _("Any")), *list(field.choices)[1:]]  # type: ignore[attr-defined]
+
+    def _parameter_choices(self) -> list[tuple[str, str]]:
+        """Whole-number parameters of every service, by code (services may share a code)."""
+        names: dict[str, list[str]] = {}
+        for spec in ParameterSpec.objects.filter(type=ParamType.INT).select_related("service"):
+            names.setdefault(spec.code, []).append(
+                f"{spec.display_label} — {spec.service.display_name}"
+            )
+        choices = [("", str(_("Any")))]
+        choices += sorted(
+            ((code, f"{'; '.join(labels)} ({code})") for code, labels in names.items()),
+            key=lambda choice: choice[1],
+        )
+        current = self.instance.parameter_code if self.instance else ""
+        if current and current not in names:
+            choices.append((current, current))
+        return choices
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

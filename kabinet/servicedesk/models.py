@@ -118,6 +118,22 @@ class ServiceRequest(models.Model):
     def is_overdue(self) -> bool:
         return self.is_open and self.due_at is not None and self.due_at < timezone.now()
 
+    def parameter_rows(self) -> list[tuple[str, str, str]]:
+        """(label, value now, value asked for) of each parameter the request sets."""
+        service = self.service or (self.subscription.service if self.subscription else None)
+        if service is None or not self.parameters:
+            return []
+        current = self.subscription.parameters if self.subscription else {}
+        rows = []
+        for spec in service.parameters.all():
+            if spec.code not in self.parameters:
+                continue
+            before = spec.display_value(current.get(spec.code, spec.default)) if current else ""
+            rows.append(
+                (spec.display_label, before, spec.display_value(self.parameters[spec.code]))
+            )
+        return rows
+
 
 class EventAction(models.TextChoices):
     STATUS = "status", _("Status change")

@@ -36,7 +36,7 @@ def test_rule_routes_a_parameter_change_and_the_manager_approves_it(live_server,
     page.fill("input[name=name]", "Extensions to Sokolov")
     page.select_option("select[name=kind]", "change_parameters")
     page.select_option("select[name=service]", str(Service.objects.get(code="vpbx").pk))
-    page.fill("input[name=parameter_code]", "extensions")
+    page.select_option("select[name=parameter_code]", "extensions")
     page.fill("input[name=parameter_max]", "50")
     page.select_option("select[name=action]", "assign")
     page.select_option("select[name=assign_to]", str(sokolov.pk))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kabinet.audit.models import AuditEntry
+from kabinet.catalog.models import ParameterSpec, Service
 from kabinet.servicedesk.models import RequestKind, Rule, RuleAction, ServiceRequest
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,24 @@ def rule_form(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+@pytest.fixture
+def pbx(db) -> Service:
+    pbx = Service.objects.create(code="vpbx", name="АТС", name_en="PBX")
+    ParameterSpec.objects.create(
+        service=pbx, code="extensions", label="Номеров", label_en="Extensions", type="int"
+    )
+    return pbx
+
+
+def test_parameter_choices_are_whole_number_settings(as_manager, service, pbx):
+    form = as_manager.get("/manager/rules/new/").context["form"]
+    assert form.fields["parameter_code"].choices == [
+        ("", "Any"),
+        ("extensions", "Extensions — PBX (extensions)"),
+        ("lines", "Lines — Local number (lines)"),
+    ]
 
 
 def make_rule(manager, **fields) -> Rule:
@@ -65,12 +84,15 @@ def test_new_rule_is_saved_disabled_and_audited(as_manager, manager, service):
         ({"parameter_min": "", "parameter_max": ""}, "parameter_max", "Give at least one limit"),
         ({"parameter_code": ""}, "parameter_code", "Name the parameter the limits are for."),
         ({"parameter_min": "11"}, "parameter_max", "The upper limit is below the lower one."),
-        ({"parameter_code": "nosuch"}, "parameter_code", "The service has no such parameter."),
-        ({"parameter_code": "caller_id"}, "parameter_code", "Limits apply to whole-number"),
+        ({"parameter_code": "extensions"}, "parameter_code", "The service has no such parameter."),
+        ({"parameter_code": "nosuch"}, "parameter_code", "Select a valid choice."),
+        ({"parameter_code": "caller_id"}, "parameter_code", "Select a valid choice."),
         ({"name": ""}, "name", "This field is required."),
     ],
 )
-def test_invalid_rule_is_refused_and_nothing_saved(as_manager, service, overrides, field, message):
+def test_invalid_rule_is_refused_and_nothing_saved(
+    as_manager, service, pbx, overrides, field, message
+):
     response = as_manager.post("/manager/rules/new/", rule_form(service=service.pk, **overrides))
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
@@ -97,7 +119,7 @@ def test_edit_rule_is_audited_with_before_and_after(as_manager, manager):
     assert (entry.before["name"], entry.after["name"]) == ("Old name", "New name")
 
 
-def test_assign_to_is_cleared_for_other_actions(as_manager, manager, other_manager):
+def test_assign_to_is_cleared_for_other_actions(as_manager, service, other_manager):
     as_manager.post("/manager/rules/new/", rule_form(action="approve", assign_to=other_manager.pk))
     assert Rule.objects.get().assign_to is None
 
