@@ -30,6 +30,12 @@ def _fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploads of a test land in its own folder, never in var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _run_on_commit_per_request(monkeypatch):
     """In production each request commits, then its on_commit work (mail, tasks) runs.
 

@@ -5,6 +5,7 @@ See the README's table of variables; ``kabinet.lib.env`` also reads ``<NAME>_FIL
 
 from __future__ import annotations
 
+import json
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "kabinet.subscriptions",
     "kabinet.servicedesk",
     "kabinet.helpcenter",
+    "kabinet.messaging",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -291,6 +293,19 @@ KABINET_BILLING_PUBLIC_KEYS = env_list(
 KABINET_MONEYBACK_HOURS = env_int("KABINET_MONEYBACK_HOURS", 3)
 KABINET_PAYMENT_MIN = Decimal(env_str("KABINET_PAYMENT_MIN", "10.00"))
 KABINET_PAYMENT_MAX = Decimal(env_str("KABINET_PAYMENT_MAX", "500000.00"))
+# Hours a manager has to decide a request, by kind; past it the request shows as overdue.
+# Override any of them with JSON: KABINET_REQUEST_DUE_HOURS='{"connect": 48}'.
+KABINET_REQUEST_DUE_HOURS: dict[str, int] = {
+    "connect": 72,
+    "disconnect": 24,
+    "change_tariff": 24,
+    "change_parameters": 8,
+    "other": 24,
+    **json.loads(env_str("KABINET_REQUEST_DUE_HOURS", "{}") or "{}"),
+}
+# Files attached to messages and requests (checked by content, kept under MEDIA_ROOT/private).
+KABINET_ATTACHMENT_MAX_BYTES = env_int("KABINET_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+KABINET_ATTACHMENT_MAX_FILES = env_int("KABINET_ATTACHMENT_MAX_FILES", 5)
 
 # --- Logging: one line per event, security events on their own logger ---------------------
 LOGGING = {

@@ -155,6 +155,8 @@ APP_SEEDS = [
     "kabinet.catalog.demo.seed_catalog",
     "kabinet.cms.demo.seed_site",
     "kabinet.helpcenter.demo.seed_help",
+    "kabinet.servicedesk.demo.seed_servicedesk",
+    "kabinet.messaging.demo.seed_messaging",
 ]
 
 

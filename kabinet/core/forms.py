@@ -1,4 +1,12 @@
+from typing import Any
+
+from django import forms
+from django.conf import settings
 from django.forms.renderers import TemplatesSetting
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from kabinet.lib.uploads import ACCEPT, ALLOWED_LABEL, CheckedFile, check_uploads
 
 
 class KabinetFormRenderer(TemplatesSetting):
@@ -6,3 +14,38 @@ class KabinetFormRenderer(TemplatesSetting):
 
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files in one input, each checked by its content (kabinet.lib.uploads).
+
+    Cleans to a list of ``CheckedFile``.
+    """
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Attach files"))
+        kwargs.setdefault(
+            "help_text",
+            _("Up to %(n)s files, %(size)s each: %(types)s.")
+            % {
+                "n": settings.KABINET_ATTACHMENT_MAX_FILES,
+                "size": filesizeformat(settings.KABINET_ATTACHMENT_MAX_BYTES),
+                "types": ALLOWED_LABEL,
+            },
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs["accept"] = ACCEPT
+
+    def clean(self, data: Any, initial: Any = None) -> list[CheckedFile]:
+        files = list(data) if isinstance(data, list | tuple) else ([data] if data else [])
+        if not files and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        single = super().clean
+        return check_uploads([single(f, initial) for f in files])

@@ -3,17 +3,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.accounts.views_cabinet import current_client
 from kabinet.core.http import AuthedHttpRequest
+from kabinet.lib.uploads import private_file_response
 
 from . import services
 from .forms import OtherRequestForm
-from .models import RequestKind, ServiceRequest
+from .models import EventAction, RequestAttachment, RequestKind, ServiceRequest
 
 
 def _requests(request: AuthedHttpRequest):  # type: ignore[no-untyped-def]
@@ -32,7 +33,23 @@ def request_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "servicedesk/cabinet/request_detail.html",
-        {"req": service_request, "events": service_request.events.select_related("actor")},
+        {
+            "req": service_request,
+            # The client's history is the status steps; assignments are the operator's business.
+            "events": service_request.events.filter(action=EventAction.STATUS).select_related(
+                "actor"
+            ),
+            "attachments": service_request.attachments.all(),
+        },
+    )
+
+
+def request_attachment(request: AuthedHttpRequest, pk: int, file_pk: int) -> FileResponse:
+    attachment = get_object_or_404(
+        RequestAttachment, pk=file_pk, request_id=pk, request__client=current_client(request)
+    )
+    return private_file_response(
+        attachment.file, name=attachment.name, content_type=attachment.content_type
     )
 
 
@@ -50,7 +67,7 @@ def request_withdraw(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def request_new(request: AuthedHttpRequest) -> HttpResponse:
-    form = OtherRequestForm(request.POST or None)
+    form = OtherRequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             service_request = services.request_create(
@@ -59,6 +76,7 @@ def request_new(request: AuthedHttpRequest) -> HttpResponse:
                 kind=RequestKind.OTHER,
                 subject=form.cleaned_data["subject"],
                 text=form.cleaned_data["text"],
+                attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

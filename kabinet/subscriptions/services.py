@@ -69,7 +69,7 @@ def _validated_parameters(service: Service, raw: dict[str, Any]) -> dict[str, An
 
 def subscription_connect(
     *,
-    actor: User,
+    actor: User | None,
     client: Client,
     tariff: Tariff,
     parameters: dict[str, Any] | None = None,
@@ -103,7 +103,7 @@ def subscription_connect(
 
 def subscription_change_tariff(
     *,
-    actor: User,
+    actor: User | None,
     subscription: Subscription,
     tariff: Tariff,
     request: HttpRequest | None = None,
@@ -198,7 +198,7 @@ def subscription_set_status(
 
 def subscription_set_parameters(
     *,
-    actor: User,
+    actor: User | None,
     subscription: Subscription,
     values: dict[str, Any],
     request: HttpRequest | None = None,

@@ -19,6 +19,15 @@
     var question = form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
   });
+  // Tick every box of a list: <input type="checkbox" data-check-all="ids">
+  document.addEventListener("change", function (event) {
+    var name = event.target.getAttribute && event.target.getAttribute("data-check-all");
+    if (!name) return;
+    var form = event.target.form || document;
+    form.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  });
   // Auto-submit filter selects: <select data-autosubmit>
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();
