@@ -60,6 +60,8 @@ def _run_on_commit_per_request(monkeypatch):
 @pytest.fixture
 def make_user(db):
     def make(email: str, role: str = Role.CLIENT, **extra) -> User:
+        # Tests read English; each language's rendering is tested on its own.
+        extra.setdefault("language", "en")
         return User.objects.create_user(email=email, password=PASSWORD, role=role, **extra)
 
     return make

@@ -10,6 +10,10 @@ from .services import ROLE_GROUPS
 GROUP_PERMISSIONS = {
     "Editors": [
         ("wagtailadmin", "access_admin"),
+        # The header and footer menus are snippets.
+        ("cms", "add_menu"),
+        ("cms", "change_menu"),
+        ("cms", "delete_menu"),
         ("wagtailimages", "add_image"),
         ("wagtailimages", "change_image"),
         ("wagtailimages", "choose_image"),

@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from kabinet.catalog.models import Tariff, TariffOffer, Visibility
@@ -17,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def site(db):
-    call_command("seed_demo", verbosity=0)
+    from kabinet.core.demo import seed_demo
+
+    seed_demo(only=("catalog", "cms"))
 
 
 def ru(client):
