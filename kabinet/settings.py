@@ -5,6 +5,7 @@ See the README's table of variables; ``kabinet.lib.env`` also reads ``<NAME>_FIL
 
 from __future__ import annotations
 
+import os
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -123,6 +124,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file too, not SQLite's shared-cache memory database: there, concurrent
+    # connections fail at once with "table is locked" instead of waiting, so tests with
+    # real threads (concurrent gateway callbacks, the live server) could not run.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
