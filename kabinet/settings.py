@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kabinet.notifications",
     "kabinet.cms",
     "kabinet.exchange",
+    "kabinet.payments",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -281,6 +282,10 @@ KABINET_BILLING_PUBLIC_KEYS = env_list(
 KABINET_MONEYBACK_HOURS = env_int("KABINET_MONEYBACK_HOURS", 3)
 KABINET_PAYMENT_MIN = Decimal(env_str("KABINET_PAYMENT_MIN", "10.00"))
 KABINET_PAYMENT_MAX = Decimal(env_str("KABINET_PAYMENT_MAX", "500000.00"))
+# Seconds to wait for the gateway's answer before telling the payer to try later.
+KABINET_GATEWAY_TIMEOUT = env_int("KABINET_GATEWAY_TIMEOUT", 10)
+# Managers hear of a hold that is not captured yet when fewer hours than this remain.
+KABINET_HOLD_ALERT_HOURS = env_int("KABINET_HOLD_ALERT_HOURS", 12)
 
 # --- Logging: one line per event, security events on their own logger ---------------------
 LOGGING = {

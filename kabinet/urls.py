@@ -26,6 +26,7 @@ APPS = [
     "accounts",
     "notifications",
     "audit",
+    "payments",
 ]
 
 

@@ -151,6 +151,7 @@ def seed_clients(staff: dict[str, User]) -> list[Client]:
 # Each app's demo: a function taking nothing and returning summary lines. Run in order.
 APP_SEEDS = [
     "kabinet.cms.demo.seed_site",
+    "kabinet.payments.demo.seed_payments",
 ]
 
 

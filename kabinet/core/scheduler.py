@@ -33,6 +33,7 @@ JOBS: list[Job] = [
         60,
     ),
     Job("core.prune_ratelimits", "kabinet.core.tasks.prune_ratelimit_buckets", 3600),
+    Job("payments.capture_due", "kabinet.payments.tasks.capture_due_payments", 60),
 ]
 
 
