@@ -179,7 +179,9 @@ def _flag(payment: Payment, reason: str) -> None:
 
 
 def _lock(payment_id: Any) -> Payment:
-    return Payment.objects.select_for_update().select_related("client").get(pk=payment_id)
+    return (
+        Payment.objects.select_for_update(of=("self",)).select_related("client").get(pk=payment_id)
+    )
 
 
 # --- ledger and billing ---------------------------------------------------------------------
@@ -552,12 +554,15 @@ def _find_for_snapshot(snap: Snapshot) -> tuple[Payment | None, bool]:
         order_id = None
     if order_id is not None:
         payment = (
-            Payment.objects.select_for_update().select_related("client").filter(pk=order_id).first()
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("client")
+            .filter(pk=order_id)
+            .first()
         )
         if payment is not None:
             return payment, True
     payment = (
-        Payment.objects.select_for_update()
+        Payment.objects.select_for_update(of=("self",))
         .select_related("client")
         .filter(gateway_payment_id=snap.payment_id)
         .first()
@@ -1107,7 +1112,9 @@ def _terminal_payment(params: dict[str, str]) -> TerminalAnswer:
         existing = _by_receipt(receipt)
         if existing is not None:
             return _replay(existing, number, amount)
-        client = Client.objects.select_for_update().filter(contract_number=number).first()
+        client = (
+            Client.objects.select_for_update(of=("self",)).filter(contract_number=number).first()
+        )
         if client is None:
             return _answer(Code.ACCOUNT_NOT_FOUND, "account not found")
         if client.is_closed:
@@ -1145,7 +1152,10 @@ def _terminal_payment(params: dict[str, str]) -> TerminalAnswer:
 
 def _by_receipt(receipt: str) -> Payment | None:
     return (
-        Payment.objects.select_for_update().select_related("client").filter(receipt=receipt).first()
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .filter(receipt=receipt)
+        .first()
     )
 
 

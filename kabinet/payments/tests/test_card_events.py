@@ -233,11 +233,13 @@ def test_concurrent_duplicate_notifications_apply_once(
     payment = payment_start_card(client=company, amount=Decimal("2500.00"))
     gateway.authorize(payment.gateway_payment_id)
     captured = _capture_at_gateway(gateway, payment)
-    replies = []
+    replies, errors = [], []
 
     def deliver():
         try:
             replies.append(SitePeer(HttpClient(), gateway_key, site_public).notify(captured))
+        except Exception as exc:  # surfaced below: a thread must not fail silently
+            errors.append(exc)
         finally:
             connections.close_all()
 
@@ -246,6 +248,7 @@ def test_concurrent_duplicate_notifications_apply_once(
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
     assert sorted(r.status for r in replies) == [200] * 12
     assert all(r.trusted for r in replies)
     assert client_balance(client=company) == Decimal("2500.00")
