@@ -98,6 +98,7 @@ def pay(request: HttpRequest) -> HttpResponse:
             "gateway_down": gateway_down,
             "min": settings.KABINET_PAYMENT_MIN,
             "max": settings.KABINET_PAYMENT_MAX,
+            "moneyback_hours": settings.KABINET_MONEYBACK_HOURS,
         },
         status=503 if gateway_down else 200,
     )
