@@ -10,6 +10,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
 from kabinet.conftest import PASSWORD
@@ -98,6 +99,15 @@ def pay_by_card(page: Page, live_server, amount: str) -> Payment:
 def test_card_payment_money_back_capture_and_refund(
     paysim, browser, live_server, company, client_user, manager, settings
 ):
+    try:
+        journey(browser, live_server, company, client_user, manager, settings)
+    finally:
+        # Playwright's sync API gives the test body its own context, hence its own
+        # database connection: close it here, or the test database cannot be dropped.
+        connections.close_all()
+
+
+def journey(browser, live_server, company, client_user, manager, settings) -> None:
     type(manager).objects.update(language="en")  # the test reads English
     payer = new_page(browser, live_server)
     first = pay_by_card(payer, live_server, "1500.00")
