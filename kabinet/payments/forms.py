@@ -137,10 +137,10 @@ class PaymentFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     amount_min = forms.CharField(label=_("Amount from"), required=False, max_length=20)
     amount_max = forms.CharField(label=_("Amount to"), required=False, max_length=20)

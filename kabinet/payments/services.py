@@ -483,8 +483,8 @@ def payment_start_card(
     try:
         with transaction.atomic():
             payment = _lock(payment.pk)
-            payment.gateway_payment_id = gateway_id
-            payment.payment_url = url
+            payment.gateway_payment_id = str(gateway_id)
+            payment.payment_url = str(url)
             payment.save(update_fields=["gateway_payment_id", "payment_url", "updated_at"])
             _finish(operation, OperationState.DONE)
     except IntegrityError as exc:
