@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.accounts.models import Client
@@ -78,7 +79,7 @@ class PayForm(forms.Form):
                 "inputmode": "numeric",
                 "autocomplete": "off",
                 "placeholder": "100001",
-                "hx-get": "/pay/recipient/",
+                "hx-get": reverse_lazy("site:pay_recipient"),
                 "hx-trigger": "input changed delay:400ms, change",
                 "hx-target": "#recipient",
                 "hx-swap": "outerHTML",

@@ -510,20 +510,27 @@ def _start_failed(
 
 
 def _run(operation: GatewayOperation) -> GatewayAnswer:
-    """Send (or send again) one stored operation: same key, same body."""
+    """Send (or send again) one stored operation: same key, same body.
+
+    A 5xx answer is the gateway failing, not refusing: the operation stays open and the
+    next try sends the same key again.
+    """
     GatewayOperation.objects.filter(pk=operation.pk).update(attempts=operation.attempts + 1)
     operation.attempts += 1
     try:
-        return gateway_call(
+        answer = gateway_call(
             method="POST",
             path=operation.path,
             body=bytes(operation.body),
             idempotency_key=str(operation.key),
             payment=operation.payment,
         )
+        if answer.status >= 500:
+            raise GatewayUnavailable(f"HTTP {answer.status} {answer.error_code}".strip())
     except GatewayUnavailable as exc:
         GatewayOperation.objects.filter(pk=operation.pk).update(last_error=str(exc)[:500])
         raise
+    return answer
 
 
 def _finish(operation: GatewayOperation, state: str, error: str = "") -> bool:

@@ -108,3 +108,19 @@ def test_silent_pending_payments_are_asked_about(start_payment, gateway):
     capture_due_payments.enqueue(now=later(0.5))
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.AUTHORIZED
+
+
+def test_gateway_failure_keeps_the_capture_open_for_the_next_run(held_payment, gateway, company):
+    payment = held_payment()
+    real = gateway.handle
+    gateway.handle = lambda *args: (500, b'{"error": "internal_error"}')
+    capture_due_payments.enqueue(now=later(3.1))
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.AUTHORIZED
+    assert GatewayOperation.objects.get(kind="capture").state == "pending"
+    gateway.handle = real
+    capture_due_payments.enqueue(now=later(3.2))
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CAPTURED
+    assert client_balance(client=company) == Decimal("1500.00")
+    assert len({c["headers"]["Idempotency-Key"] for c in gateway.calls("POST", "/capture")}) == 1
