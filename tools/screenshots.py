@@ -14,10 +14,12 @@ from playwright.sync_api import sync_playwright
 
 BASE = "http://127.0.0.1:8000"
 PAGES = {
-    None: ["/", "/login/", "/about/", "/password-reset/"],
+    None: ["/", "/login/", "/about/", "/password-reset/", "/pay/?contract=100001&amount=1500.00"],
     "client100001@kabinet.test": [
         "/cabinet/",
         "/cabinet/company/",
+        "/cabinet/payments/",
+        "/cabinet/pay/",
         "/account/notifications/",
         "/account/",
         "/manager/",
@@ -27,6 +29,7 @@ PAGES = {
         "/manager/clients/",
         "/manager/clients/1/",
         "/manager/clients/new/",
+        "/manager/payments/",
         "/manager/audit/",
     ],
     "editor@kabinet.test": ["/editor/"],
