@@ -6,6 +6,7 @@ See the README's table of variables; ``kabinet.lib.env`` also reads ``<NAME>_FIL
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "kabinet.servicedesk",
     "kabinet.helpcenter",
     "kabinet.messaging",
+    "kabinet.payments",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -130,6 +132,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file too, not SQLite's shared-cache memory database: there, concurrent
+    # connections fail at once with "table is locked" instead of waiting, so tests with
+    # real threads (concurrent gateway callbacks, the live server) could not run.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -306,6 +312,10 @@ KABINET_REQUEST_DUE_HOURS: dict[str, int] = {
 # Files attached to messages and requests (checked by content, kept under MEDIA_ROOT/private).
 KABINET_ATTACHMENT_MAX_BYTES = env_int("KABINET_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 KABINET_ATTACHMENT_MAX_FILES = env_int("KABINET_ATTACHMENT_MAX_FILES", 5)
+# Seconds to wait for the gateway's answer before telling the payer to try later.
+KABINET_GATEWAY_TIMEOUT = env_int("KABINET_GATEWAY_TIMEOUT", 10)
+# Managers hear of a hold that is not captured yet when fewer hours than this remain.
+KABINET_HOLD_ALERT_HOURS = env_int("KABINET_HOLD_ALERT_HOURS", 12)
 
 # --- Logging: one line per event, security events on their own logger ---------------------
 LOGGING = {

@@ -33,6 +33,7 @@ APPS = [
     "cms",
     "helpcenter",
     "messaging",
+    "payments",
 ]
 
 

@@ -15,10 +15,15 @@ from playwright.sync_api import sync_playwright
 
 BASE = os.environ.get("KABINET_BASE", "http://127.0.0.1:8000")
 PAGES = {
-    None: ["/", "/login/", "/about/", "/password-reset/", "/services/"],
+    None: [
+        "/", "/login/", "/about/", "/password-reset/", "/services/",
+        "/pay/?contract=100001&amount=1500.00",
+    ],
     "client100001@kabinet.test": [
         "/cabinet/",
         "/cabinet/company/",
+        "/cabinet/payments/",
+        "/cabinet/pay/",
         "/account/notifications/",
         "/account/",
         "/manager/",
@@ -31,6 +36,7 @@ PAGES = {
         "/manager/clients/",
         "/manager/clients/1/",
         "/manager/clients/new/",
+        "/manager/payments/",
         "/manager/audit/",
         "/manager/services/",
         "/manager/services/1/",

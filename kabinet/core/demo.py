@@ -157,6 +157,7 @@ APP_SEEDS = [
     "kabinet.helpcenter.demo.seed_help",
     "kabinet.servicedesk.demo.seed_servicedesk",
     "kabinet.messaging.demo.seed_messaging",
+    "kabinet.payments.demo.seed_payments",
 ]
 
 

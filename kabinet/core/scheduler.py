@@ -34,6 +34,7 @@ JOBS: list[Job] = [
     ),
     Job("core.prune_ratelimits", "kabinet.core.tasks.prune_ratelimit_buckets", 3600),
     Job("cms.publish_scheduled", "kabinet.cms.tasks.publish_scheduled_pages", 60),
+    Job("payments.capture_due", "kabinet.payments.tasks.capture_due_payments", 60),
 ]
 
 

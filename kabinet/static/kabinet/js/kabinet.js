@@ -3,6 +3,10 @@
   "use strict";
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-nav-toggle]");
+    if (event.target.closest("[data-print]")) {
+      window.print();
+      return;
+    }
     if (toggle) {
       var open = document.body.classList.toggle("nav-open");
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
