@@ -16,7 +16,11 @@ from playwright.sync_api import sync_playwright
 BASE = os.environ.get("KABINET_BASE", "http://127.0.0.1:8000")
 PAGES = {
     None: [
-        "/", "/login/", "/about/", "/password-reset/", "/services/",
+        "/",
+        "/login/",
+        "/about/",
+        "/password-reset/",
+        "/services/",
         "/pay/?contract=100001&amount=1500.00",
     ],
     "client100001@kabinet.test": [

@@ -7,11 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from kabinet.accounts.views_cabinet import current_client
+from kabinet.core.http import AuthedHttpRequest
 
 from . import selectors, services
 from .forms import CabinetPayForm
@@ -20,7 +21,7 @@ from .gateway import GatewayUnavailable
 PAGE_SIZE = 20
 
 
-def payments(request: HttpRequest) -> HttpResponse:
+def payments(request: AuthedHttpRequest) -> HttpResponse:
     client = current_client(request)
     page = Paginator(selectors.client_payments(client=client), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -38,7 +39,7 @@ def payments(request: HttpRequest) -> HttpResponse:
     )
 
 
-def payment_receipt(request: HttpRequest, pk: Any) -> HttpResponse:
+def payment_receipt(request: AuthedHttpRequest, pk: Any) -> HttpResponse:
     client = current_client(request)
     payment = get_object_or_404(selectors.client_payments(client=client), pk=pk)
     return render(
@@ -49,7 +50,7 @@ def payment_receipt(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def pay(request: HttpRequest) -> HttpResponse:
+def pay(request: AuthedHttpRequest) -> HttpResponse:
     client = current_client(request)
     form = CabinetPayForm(
         request.POST or None,

@@ -443,16 +443,23 @@ def test_assign_rule_for_a_client_without_manager_leaves_a_note(
     assert request.events.filter(action=EventAction.NOTE).count() == 1
 
 
-def test_balance_condition_reads_the_client_balance(as_client, subscription, manager, monkeypatch):
+def test_balance_condition_reads_the_client_balance(as_client, subscription, manager, company):
+    from kabinet.payments.models import LedgerEntry, LedgerKind
+
     make_rule(manager, name="Paid up", min_balance=Decimal("1000.00"), action=RuleAction.APPROVE)
-    monkeypatch.setattr(services, "client_balance", lambda client: Decimal("999.99"))
+    LedgerEntry.objects.create(client=company, kind=LedgerKind.PAYMENT, amount=Decimal("999.99"))
     short = file_lines(as_client, subscription, 5)
-    monkeypatch.setattr(services, "client_balance", lambda client: Decimal("1000.00"))
+    LedgerEntry.objects.create(client=company, kind=LedgerKind.PAYMENT, amount=Decimal("0.01"))
     enough = file_lines(as_client, subscription, 6)
     short.refresh_from_db()
     enough.refresh_from_db()
     assert (short.status, enough.status) == ("new", "done")
 
 
-def test_balance_reads_zero_until_payments_are_installed(company):
+def test_balance_is_the_payments_ledger(company):
+    from kabinet.payments.models import LedgerEntry, LedgerKind
+
     assert client_balance(company) == Decimal("0.00")
+    LedgerEntry.objects.create(client=company, kind=LedgerKind.PAYMENT, amount=Decimal("1500.00"))
+    LedgerEntry.objects.create(client=company, kind=LedgerKind.REFUND, amount=Decimal("-200.00"))
+    assert client_balance(company) == Decimal("1300.00")
