@@ -31,7 +31,8 @@ def build_policy(*, admin: bool) -> str:
         "base-uri 'self'",
         # The pay form is answered with a redirect to the gateway's card page.
         f"form-action 'self' {gateway}".strip(),
-        "frame-ancestors 'self'" if admin else "frame-ancestors 'none'",
+        # The editor's live preview frames site pages; nobody else may.
+        "frame-ancestors 'self'",
         "frame-src 'self'",
     ]
     return "; ".join(directives)
@@ -42,14 +43,12 @@ class ContentSecurityPolicyMiddleware:
 
     def __init__(self, get_response):  # type: ignore[no-untyped-def]
         self.get_response = get_response
-        self.strict = build_policy(admin=False)
-        self.admin = build_policy(admin=True)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
             admin = request.path_info.startswith(self.ADMIN_PREFIXES)
-            response["Content-Security-Policy"] = self.admin if admin else self.strict
+            response["Content-Security-Policy"] = build_policy(admin=admin)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response

@@ -29,7 +29,7 @@ def test_editor_edits_previews_and_publishes_the_home_page(live_server, page, br
     # Live preview beside the editor.
     page.locator("[data-side-panel-toggle='preview']").click()
     frame = page.frame_locator("iframe[title]").first
-    frame.locator("text=Новый лид: подключаем за два часа.").wait_for(timeout=15000)
+    frame.locator("text=Новый лид: подключаем за два часа.").wait_for(timeout=45000)
 
     # Saved as a draft, the change is not visible to visitors.
     page.get_by_role("button", name="Сохранить черновик").click()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -14,7 +13,7 @@ SAMPLE = {
     "int": "1",
     "str": "sample",
     "slug": "sample",
-    "uuid": str(uuid.uuid4()),
+    "uuid": "6f1c7a52-3d0e-4b8a-9c55-2a7d9e4f1b30",
     "path": "sample",
 }
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from kabinet.conftest import PASSWORD
 from kabinet.exchange.models import OutboxRecord
@@ -48,14 +48,6 @@ def paysim(tmp_path, settings, live_server):
     settings.KABINET_MONEYBACK_HOURS = 3
     yield app
     app.stop()
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def new_page(browser, live_server, email: str | None = None) -> Page:

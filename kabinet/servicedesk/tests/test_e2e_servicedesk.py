@@ -58,7 +58,7 @@ def test_rule_routes_a_parameter_change_and_the_manager_approves_it(live_server,
     client_page.wait_for_load_state()
     request = ServiceRequest.objects.latest("pk")
     assert request.parameters == {"extensions": 12}
-    assert f"#{request.pk}" in client_page.locator(".messages").inner_text()
+    assert str(request.pk) in client_page.locator(".messages").inner_text()
     client_page.goto(base + f"/cabinet/requests/{request.pk}/")
     assert client_page.get_by_test_id("request-status").get_attribute("class") == "badge badge-new"
 
