@@ -32,6 +32,7 @@ APPS = [
     "servicedesk",
     "cms",
     "helpcenter",
+    "exchange",
 ]
 
 
