@@ -101,7 +101,12 @@ class Balance:
 
 
 def latest_snapshot(client: Client) -> BalanceSnapshot | None:
-    return BalanceSnapshot.objects.filter(client=client).order_by("-as_of", "-id").first()
+    return (
+        BalanceSnapshot.objects.filter(client=client)
+        .select_related("package")
+        .order_by("-as_of", "-id")
+        .first()
+    )
 
 
 def client_balance(client: Client, payments: list[PaymentLine] | None = None) -> Balance:
@@ -109,9 +114,21 @@ def client_balance(client: Client, payments: list[PaymentLine] | None = None) ->
     snapshot = latest_snapshot(client)
     if payments is None:
         payments = payment_lines(client)
-    as_of = snapshot.as_of if snapshot else None
-    after = [p for p in payments if as_of is None or (p.at is not None and p.at > as_of)]
-    return Balance(snapshot=snapshot, after=after)
+    if snapshot is None:
+        return Balance(snapshot=None, after=list(payments))
+    as_of = snapshot.as_of.replace(microsecond=0)
+    acked = snapshot.package.ack_through
+
+    def after(payment: PaymentLine) -> bool:
+        if payment.at is None:
+            return False
+        moment = payment.at.replace(microsecond=0)
+        if moment != as_of:
+            return moment > as_of
+        # The wire has whole seconds: on a tie, the package billing had applied decides.
+        return payment.package_sequence is None or payment.package_sequence > acked
+
+    return Balance(snapshot=snapshot, after=[p for p in payments if after(p)])
 
 
 @dataclass
