@@ -34,6 +34,7 @@ APPS = [
     "helpcenter",
     "messaging",
     "payments",
+    "exchange",
 ]
 
 

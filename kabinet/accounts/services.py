@@ -135,13 +135,16 @@ _ALLOWED_STATUS_MOVES = {
 
 def client_set_status(
     *,
-    actor: User,
+    actor: User | None,
     client: Client,
     status: str,
     reason: str = "",
     request: HttpRequest | None = None,
 ) -> Client:
-    """Suspend, resume or close a client. A closed client is never reopened or deleted."""
+    """Suspend, resume or close a client. A closed client is never reopened or deleted.
+
+    ``actor`` None is the system (billing's ``client.status`` records), audited as "system".
+    """
     new = ClientStatus(status)
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client.pk)
