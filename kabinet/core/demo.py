@@ -153,12 +153,13 @@ def seed_clients(staff: dict[str, User]) -> list[Client]:
 # Each app's demo: a function taking nothing and returning summary lines. Run in order.
 APP_SEEDS = [
     "kabinet.catalog.demo.seed_catalog",
-    "kabinet.exchange.demo.seed_exchange",
     "kabinet.cms.demo.seed_site",
     "kabinet.helpcenter.demo.seed_help",
     "kabinet.servicedesk.demo.seed_servicedesk",
     "kabinet.messaging.demo.seed_messaging",
     "kabinet.payments.demo.seed_payments",
+    # Last: one round trip through billingsim, with the demo's payments in it.
+    "kabinet.exchange.demo.seed_exchange",
 ]
 
 
