@@ -25,7 +25,7 @@ demo: install
 
 ## make test: the whole suite — unit, integration and browser tests.
 test: install chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 # Browser tests need Debian's Chromium (no downloaded browser builds).
 chromium:
