@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kabinet.audit.services import audit_entries_for
+from kabinet.core.forms import add_service_errors
 from kabinet.core.http import AuthedHttpRequest
 from kabinet.subscriptions.models import SubscriptionStatus
 
@@ -29,14 +30,6 @@ from .models import ParameterSpec, Service, Tariff, TariffVersion, Visibility
 from .selectors import with_versions
 
 OPEN = ~Q(subscriptions__status=SubscriptionStatus.CLOSED)
-
-
-def _form_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def service_list(request: AuthedHttpRequest) -> HttpResponse:
@@ -58,7 +51,7 @@ def service_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpRespo
                 actor=request.user, service=service, data=data, request=request
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The service is saved."))
             return redirect(service)
@@ -101,7 +94,7 @@ def parameter_edit(
                 request=request,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The parameter is saved."))
             return redirect(service)
@@ -155,7 +148,7 @@ def tariff_create(request: AuthedHttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The tariff is created."))
             return redirect(tariff)
@@ -193,7 +186,7 @@ def tariff_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         try:
             services.tariff_update(actor=request.user, tariff=tariff, data=data, request=request)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The tariff is saved."))
             return redirect(tariff)
@@ -226,7 +219,7 @@ def tariff_prices(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                     request=request,
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -276,7 +269,7 @@ def tariff_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -299,7 +292,7 @@ def tariff_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         try:
             services.tariff_delete(actor=request.user, tariff=tariff, request=request)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The tariff is deleted. Its history is kept."))
             return redirect(tariff.service)

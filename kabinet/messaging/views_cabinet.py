@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from kabinet.accounts.models import User
 from kabinet.accounts.views_cabinet import current_client
+from kabinet.core.forms import add_service_errors
 from kabinet.core.http import AuthedHttpRequest
 from kabinet.lib.uploads import private_file_response
 
@@ -22,14 +21,6 @@ from . import services
 from .forms import MessageForm, ThreadForm
 from .models import Message, MessageAttachment, Thread, ThreadRead
 from .selectors import threads_seen_by
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def thread_list(request: AuthedHttpRequest) -> HttpResponse:
@@ -55,7 +46,7 @@ def thread_new(request: AuthedHttpRequest) -> HttpResponse:
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Your message is sent to your manager."))
             return redirect("cabinet:thread_detail", pk=thread.pk)
@@ -98,7 +89,7 @@ def thread_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Your message is sent."))
             return redirect("cabinet:thread_detail", pk=pk)

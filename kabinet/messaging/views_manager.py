@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kabinet.accounts.models import Client
+from kabinet.core.forms import add_service_errors
 from kabinet.core.http import AuthedHttpRequest
 from kabinet.lib.uploads import private_file_response
 from kabinet.notifications.models import EmailStatus, Notification
@@ -20,7 +21,7 @@ from . import services
 from .forms import ManagerThreadForm, MessageForm, NoticeForm, ThreadFilterForm
 from .models import MessageAttachment, Notice, Segment, Thread
 from .selectors import threads_seen_by
-from .views_cabinet import _form_errors, message_stream
+from .views_cabinet import message_stream
 
 
 def thread_list(request: AuthedHttpRequest) -> HttpResponse:
@@ -68,7 +69,7 @@ def thread_new(request: AuthedHttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The message is sent to the client."))
             return redirect("manager:thread_detail", pk=thread.pk)
@@ -89,7 +90,7 @@ def thread_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The answer is sent."))
             return redirect("manager:thread_detail", pk=pk)
@@ -156,7 +157,7 @@ def notice_new(request: AuthedHttpRequest) -> HttpResponse:
                     **segment,
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,

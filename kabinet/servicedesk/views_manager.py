@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.audit.services import audit_entries_for
+from kabinet.core.forms import add_service_errors
 from kabinet.core.http import AuthedHttpRequest
 from kabinet.lib.uploads import private_file_response
 
@@ -25,14 +26,6 @@ from .forms import AssignForm, BulkForm, DecisionForm, QueueFilterForm, RuleForm
 from .models import OPEN_STATUSES, RequestAttachment, Rule, ServiceRequest
 
 QUEUE_PAGE = 30
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _filtered_queue(form: QueueFilterForm, user: Any) -> QuerySet[ServiceRequest]:
@@ -236,7 +229,7 @@ def rule_new(request: AuthedHttpRequest) -> HttpResponse:
                 actor=request.user, rule=None, data=_rule_data(form), request=request
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The rule is saved, disabled. Test it, then enable it."))
             return redirect("manager:rule_test", pk=rule.pk)
@@ -253,7 +246,7 @@ def rule_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, rule=rule, data=_rule_data(form), request=request
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The rule is saved."))
             return redirect("manager:rule_detail", pk=pk)

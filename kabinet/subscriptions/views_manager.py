@@ -13,19 +13,12 @@ from kabinet.accounts.models import Client
 from kabinet.audit.services import audit_entries_for
 from kabinet.catalog.models import Tariff
 from kabinet.catalog.selectors import with_versions
+from kabinet.core.forms import add_service_errors
 from kabinet.core.http import AuthedHttpRequest
 
 from . import services
 from .forms import ParametersForm, StatusForm, TariffChoiceForm
 from .models import Subscription
-
-
-def _add_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @require_http_methods(["GET", "POST"])
@@ -52,7 +45,7 @@ def subscription_create(request: AuthedHttpRequest, client_pk: int) -> HttpRespo
                     request=request,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The service is connected."))
                 return redirect("manager:subscription_detail", pk=subscription.pk)
@@ -83,7 +76,7 @@ def subscription_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Parameters are saved."))
             return redirect("manager:subscription_detail", pk=pk)
