@@ -173,6 +173,8 @@ TASKS = {
     }
 }
 if TASKS_BACKEND == "rq":
+    # Workers: `manage.py rqworker default --job-class django_tasks_rq.Job` (README).
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
 
 # --- Auth --------------------------------------------------------------------------------
