@@ -102,6 +102,7 @@ class ServiceRequest(models.Model):
             models.Index(fields=["status", "created_at"], name="request_status_idx"),
             models.Index(fields=["client", "-created_at"], name="request_client_idx"),
             models.Index(fields=["assignee", "status"], name="request_assignee_idx"),
+            models.Index(fields=["kind", "status"], name="request_kind_idx"),
         ]
 
     def __str__(self) -> str:
