@@ -217,6 +217,13 @@ if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("KABINET_SESSION_HOURS", 12) * 3600
+# Sessions are rows in the database (every app server reads them); with Redis, reads come
+# from the shared cache and writes still go to the database, so a Redis restart loses none.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "kabinet.core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
