@@ -261,15 +261,19 @@ def twofactor_disable(*, user: User, confirmation: str, request: HttpRequest | N
 
 
 def twofactor_reset(
-    *, actor: User, membership: Membership, reason: str, request: HttpRequest | None = None
+    *, actor: User | None, user: User, reason: str, request: HttpRequest | None = None
 ) -> None:
-    """A manager turns off a client user's second factor (a lost phone), with a reason."""
-    if not actor.is_manager:
+    """Turn off someone's second factor (a lost phone and lost recovery codes), with a reason.
+
+    A manager resets a client user's; ``actor`` None is an administrator at the command line
+    (``manage.py twofactor_reset``), who may reset anyone's, staff included.
+    """
+    if actor is not None and not (actor.is_manager and user.is_client_user):
         raise PermissionDenied
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the second factor is reset.")})
-    user = membership.user
+    membership = Membership.objects.select_related("client").filter(user=user).first()
     with transaction.atomic():
         record = TwoFactor.objects.select_for_update().filter(user=user).first()
         if record is None or not record.is_enabled:
@@ -279,7 +283,8 @@ def twofactor_reset(
         audit_record(
             actor=actor,
             action="user.2fa_reset",
-            obj=membership.client,
+            # On the client, so it shows in the client's history where managers look.
+            obj=membership.client if membership is not None else user,
             before={"user": user.email, "two_factor": True},
             after={"user": user.email, "two_factor": False},
             comment=reason,
@@ -294,7 +299,10 @@ def twofactor_reset(
                 "You sign in with your password only; turn it on again under "
                 "Profile → Two-factor sign-in."
             ),
-            params={"manager": actor.display_name, "reason": reason},
+            params={
+                "manager": actor.display_name if actor is not None else _("The administrator"),
+                "reason": reason,
+            },
             url=reverse("account:twofactor"),
         )
     security_event("2fa_reset", request, account=user.pk)

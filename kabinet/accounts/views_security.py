@@ -280,7 +280,7 @@ def client_user_twofactor_reset(request: AuthedHttpRequest, pk: int, user_pk: in
         try:
             twofactor.twofactor_reset(
                 actor=request.user,
-                membership=membership,
+                user=membership.user,
                 reason=form.cleaned_data["reason"],
                 request=request,
             )

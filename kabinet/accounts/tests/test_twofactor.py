@@ -528,3 +528,24 @@ def test_only_managers_reset(company, client_user, colleague, editor, clock):
 def test_reset_of_a_user_without_two_factor_says_so(as_manager, company, client_user):
     response = as_manager.get(reset_url(company.pk, client_user.pk), follow=True)
     assert "there is nothing to reset" in response.content.decode()
+
+
+def test_an_administrator_resets_a_managers_second_factor_from_the_command_line(manager, clock):
+    from django.core.management import call_command
+
+    enrol(manager, clock)
+    call_command("twofactor_reset", manager.email, reason="Lost phone and codes")
+    assert not twofactor.twofactor_enabled(user=manager)
+    entry = AuditEntry.objects.get(action="user.2fa_reset")
+    assert entry.actor_repr == "system"
+    assert entry.object_id == str(manager.pk)
+    assert "The administrator" in Notification.objects.get(user=manager).body
+
+
+def test_a_manager_cannot_reset_another_staff_members_second_factor(manager, other_manager, clock):
+    from django.core.exceptions import PermissionDenied
+
+    enrol(other_manager, clock)
+    with pytest.raises(PermissionDenied):
+        twofactor.twofactor_reset(actor=manager, user=other_manager, reason="x")
+    assert twofactor.twofactor_enabled(user=other_manager)
