@@ -330,7 +330,10 @@ def login_pending_user(*, request: HttpRequest) -> tuple[User, str] | None:
     if int(time.time()) - int(pending.get("at", 0)) > settings.KABINET_2FA_PENDING_SECONDS:
         request.session.pop(PENDING_SESSION_KEY, None)
         return None
-    user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+    user_id = pending.get("user")
+    if not isinstance(user_id, int):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or user.get_session_auth_hash() != pending.get("hash"):
         request.session.pop(PENDING_SESSION_KEY, None)
         return None
