@@ -58,9 +58,10 @@ urlpatterns = [
     path("cabinet/", include((collect("cabinet_urlpatterns"), "cabinet"))),
     path("manager/", include((collect("manager_urlpatterns"), "manager"))),
     path("help/", include((collect("help_urlpatterns"), "help"))),
-    # Wagtail's and Django admin's own sign-in would skip the two-factor step: closed, they
-    # send everyone to ours (the access middleware already does so for anonymous visitors).
+    # Wagtail's (admin and front-end) and Django admin's own sign-in pages would skip the
+    # two-factor step and the sign-in throttling: closed, they send everyone to ours.
     path("editor/login/", security_views.closed_login),
+    path("_util/login/", security_views.closed_login),
     path("django-admin/login/", security_views.closed_login),
     path("django-admin/password_change/", security_views.closed_password_change),
     path("editor/", include(wagtailadmin_urls)),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -92,7 +95,10 @@ def login_recovery(request: HttpRequest) -> HttpResponse:
 
 def closed_login(request: HttpRequest) -> HttpResponse:
     """Wagtail's and Django admin's own sign-in pages: everyone signs in through ours."""
-    return redirect("login")
+    target = reverse("login")
+    next_url = request.GET.get("next", "")
+    # Our sign-in checks ``next`` again before it redirects anywhere.
+    return redirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
 
 
 def closed_password_change(request: HttpRequest) -> HttpResponse:

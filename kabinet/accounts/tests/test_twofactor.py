@@ -68,7 +68,7 @@ def test_setup_page_shows_an_inline_svg_qr_code_and_the_key(as_client, client_us
     response = as_client.get("/account/two-factor/setup/")
     assert response.status_code == 200
     body = response.content.decode()
-    secret = secret_grouped = response.context["secret_grouped"]
+    secret_grouped = response.context["secret_grouped"]
     secret = secret_grouped.replace(" ", "")
     assert len(secret) == 32
     assert secret_grouped in body
@@ -369,7 +369,7 @@ def test_required_staff_sign_in_goes_to_setup_then_back(settings, client, manage
     assert client.get("/manager/clients/").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/editor/login/", "/django-admin/login/"])
+@pytest.mark.parametrize("path", ["/editor/login/", "/django-admin/login/", "/_util/login/"])
 def test_wagtail_and_django_admin_sign_in_pages_are_closed(client, admin_user, path):
     assert client.get(path)["Location"].startswith("/login/")
     response = client.post(path, {"username": admin_user.email, "password": PASSWORD})
@@ -377,7 +377,12 @@ def test_wagtail_and_django_admin_sign_in_pages_are_closed(client, admin_user, p
     assert not signed_in(client)
 
 
-@pytest.mark.parametrize("path", ["/editor/login/", "/django-admin/login/"])
+def test_wagtail_front_end_sign_in_sends_to_ours_with_next(client):
+    response = client.get("/_util/login/?next=/private/")
+    assert response["Location"] == "/login/?next=%2Fprivate%2F"
+
+
+@pytest.mark.parametrize("path", ["/editor/login/", "/django-admin/login/", "/_util/login/"])
 def test_admin_sign_in_pages_cannot_switch_a_signed_in_admin_to_another_account(
     admin_user, make_user, path
 ):
@@ -434,9 +439,10 @@ def test_staff_cannot_turn_it_off_while_it_is_required(settings, manager, clock)
 
 def test_new_recovery_codes_replace_the_old_ones(as_client, client_user, clock):
     _secret, old = enrol(client_user, clock)
-    RecoveryCode.objects.filter(user=client_user).first().__class__.objects.filter(
+    RecoveryCode.objects.filter(
         user=client_user, code_hash=hash_token(old[0].replace("-", ""))
     ).update(used_at="2025-01-01T00:00:00Z")
+    assert twofactor.recovery_codes_left(user=client_user) == 9
     response = as_client.post("/account/two-factor/recovery-codes/", {"confirmation": PASSWORD})
     new = response.context["codes"]
     assert len(new) == 10 and not set(new) & set(old)
@@ -549,3 +555,20 @@ def test_a_manager_cannot_reset_another_staff_members_second_factor(manager, oth
     with pytest.raises(PermissionDenied):
         twofactor.twofactor_reset(actor=manager, user=other_manager, reason="x")
     assert twofactor.twofactor_enabled(user=other_manager)
+
+
+def test_the_pages_speak_russian(client_user, company, clock):
+    http = logged_in(client_user)
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    assert "Двухфакторный вход" in http.get("/account/two-factor/").content.decode()
+    assert (
+        "Добавьте этот сайт в приложение" in http.get("/account/two-factor/setup/").content.decode()
+    )
+    assert "Сеансы" in http.get("/account/sessions/").content.decode()
+    enrol(client_user, clock)
+    anonymous = HttpClient()
+    password_step(anonymous, client_user.email)
+    anonymous.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    body = anonymous.get("/login/code/").content.decode()
+    assert "Введите код из приложения" in body
+    assert "Нет телефона? Войти по резервному коду" in body
