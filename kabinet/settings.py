@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kabinet.accounts.middleware.SessionActivityMiddleware",
     "kabinet.core.access.CabinetAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -202,6 +203,15 @@ KABINET_INVITATION_DAYS = env_int("KABINET_INVITATION_DAYS", 7)
 KABINET_LOGIN_MAX_PER_ACCOUNT = env_int("KABINET_LOGIN_MAX_PER_ACCOUNT", 5)
 KABINET_LOGIN_MAX_PER_ADDRESS = env_int("KABINET_LOGIN_MAX_PER_ADDRESS", 20)
 KABINET_LOGIN_WINDOW_SECONDS = env_int("KABINET_LOGIN_WINDOW_SECONDS", 900)
+# Two-factor sign-in (TOTP). Required for managers, editors and administrators unless
+# turned off; optional for client users. The secrets are encrypted with KABINET_2FA_KEY,
+# or with a key derived from SECRET_KEY when it is not set.
+KABINET_STAFF_2FA_REQUIRED = env_bool("KABINET_STAFF_2FA_REQUIRED", True)
+KABINET_2FA_KEY = env_str("KABINET_2FA_KEY")
+# Wrong codes allowed per account per login window before code entry is paused.
+KABINET_2FA_MAX_ATTEMPTS = env_int("KABINET_2FA_MAX_ATTEMPTS", 5)
+# How long the code step may take after the right password, in seconds.
+KABINET_2FA_PENDING_SECONDS = env_int("KABINET_2FA_PENDING_SECONDS", 300)
 
 # HTTPS=1 in production: secure cookies, HSTS and redirects to https (behind nginx, which
 # sets X-Forwarded-Proto).

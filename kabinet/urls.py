@@ -20,6 +20,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from kabinet.accounts import views_security as security_views
 from kabinet.cms import views as cms_views
 from kabinet.core import views as core_views
 
@@ -57,6 +58,12 @@ urlpatterns = [
     path("cabinet/", include((collect("cabinet_urlpatterns"), "cabinet"))),
     path("manager/", include((collect("manager_urlpatterns"), "manager"))),
     path("help/", include((collect("help_urlpatterns"), "help"))),
+    # Wagtail's (admin and front-end) and Django admin's own sign-in pages would skip the
+    # two-factor step and the sign-in throttling: closed, they send everyone to ours.
+    path("editor/login/", security_views.closed_login),
+    path("_util/login/", security_views.closed_login),
+    path("django-admin/login/", security_views.closed_login),
+    path("django-admin/password_change/", security_views.closed_password_change),
     path("editor/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("django-admin/", admin.site.urls),

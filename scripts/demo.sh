@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export DEBUG="${DEBUG:-0}"
 export KABINET_SITE_URL="${KABINET_SITE_URL:-http://127.0.0.1:8000}"
+# The demo logins work without a phone; production requires staff two-factor sign-in.
+export KABINET_STAFF_2FA_REQUIRED="${KABINET_STAFF_2FA_REQUIRED:-0}"
 mkdir -p var/keys var/mail var/log
 
 # Keys: the website's, the gateway simulator's and the billing simulator's; each side

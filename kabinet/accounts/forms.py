@@ -26,6 +26,52 @@ class LoginForm(forms.Form):
     )
 
 
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the app"),
+        max_length=12,
+        help_text=_("6 digits from your authenticator app; a new one every 30 seconds."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Recovery code"),
+        max_length=24,
+        help_text=_("One of the ten codes you saved when you turned two-factor sign-in on."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+
+class TwoFactorConfirmForm(forms.Form):
+    confirmation = forms.CharField(
+        label=_("A code from the app, or your password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class TwoFactorResetForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (the user sees it)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: lost phone, identity confirmed by a call to the director."),
+    )
+    confirm = forms.BooleanField(label=_("Yes, I have checked who is asking"), required=True)
+
+
 class ClientForm(forms.ModelForm):
     class Meta:
         model = Client

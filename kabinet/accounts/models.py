@@ -279,3 +279,95 @@ class Invitation(models.Model):
             "expired": _("Expired"),
             "pending": _("Waiting"),
         }[self.state]
+
+
+class TwoFactor(models.Model):
+    """A user's second factor: a TOTP secret, kept encrypted (kabinet.lib.secretbox)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor"
+    )
+    # The confirmed secret; empty until the first code from the app is entered.
+    secret = models.TextField(blank=True)
+    # A secret being set up (first time or a new phone); the confirmed one works meanwhile.
+    pending_secret = models.TextField(blank=True)
+    enabled_at = models.DateTimeField(_("turned on"), null=True, blank=True)
+    # The last time step accepted: a code of that step or an earlier one is never taken again.
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("two-factor sign-in")
+        verbose_name_plural = _("two-factor sign-ins")
+
+    def __str__(self) -> str:
+        return f"2FA {self.user_id}"
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.enabled_at is not None and bool(self.secret)
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for signing in without the phone. Only its hash is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk}"
+
+
+class SessionEnd(models.TextChoices):
+    SIGN_OUT = "sign_out", _("Signed out")
+    ENDED = "ended", _("Ended by the user")
+    PASSWORD = "password", _("Password changed")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+
+
+class UserSession(models.Model):
+    """One sign-in of a user on a device, shown on the sessions page.
+
+    The session itself lives in Django's session store (the database, shared by every app
+    server); this row says whose it is and where it came from, so it can be listed and ended.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_ins"
+    )
+    session_key = models.CharField(max_length=64, db_index=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(_("signed in"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=SessionEnd.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-last_activity_at"]
+        indexes = [
+            models.Index(fields=["user", "ended_at", "expires_at"], name="usersession_active_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of {self.user_id}"
+
+    @property
+    def device(self) -> str:
+        from .devices import device_label
+
+        return device_label(self.user_agent)

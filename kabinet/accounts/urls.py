@@ -1,11 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_cabinet, views_manager
+from . import views, views_cabinet, views_manager, views_security
 
 # Public: signing in and out, password reset, invitations.
 urlpatterns = [
     path("login/", views.login_view, name="login"),
+    path("login/code/", views_security.login_code, name="login_code"),
+    path("login/recovery/", views_security.login_recovery, name="login_recovery"),
     path("logout/", views.logout_view, name="logout"),
     path(
         "password-reset/",
@@ -23,9 +25,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/password_reset_confirm.html"
-        ),
+        views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -41,6 +41,17 @@ urlpatterns = [
 account_urlpatterns = [
     path("", views.profile, name="profile"),
     path("password/", views.password_change, name="password_change"),
+    path("two-factor/", views_security.twofactor_status, name="twofactor"),
+    path("two-factor/setup/", views_security.twofactor_setup, name="twofactor_setup"),
+    path(
+        "two-factor/recovery-codes/",
+        views_security.twofactor_recovery_codes,
+        name="twofactor_recovery_codes",
+    ),
+    path("two-factor/turn-off/", views_security.twofactor_disable, name="twofactor_disable"),
+    path("sessions/", views_security.session_list, name="sessions"),
+    path("sessions/<int:pk>/end/", views_security.session_end, name="session_end"),
+    path("sessions/end-others/", views_security.sessions_end_others, name="sessions_end_others"),
 ]
 
 cabinet_urlpatterns = [
@@ -66,4 +77,9 @@ manager_urlpatterns = [
         name="client_status",
     ),
     path("clients/<int:pk>/invite", views_manager.client_invite, name="client_invite"),
+    path(
+        "clients/<int:pk>/users/<int:user_pk>/two-factor-reset/",
+        views_security.client_user_twofactor_reset,
+        name="client_user_twofactor_reset",
+    ),
 ]

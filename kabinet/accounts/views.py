@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,19 +22,26 @@ from kabinet.core.security import security_event
 
 from . import services
 from .forms import InvitationAcceptForm, LoginForm, ProfileForm
+from .models import User
+from .sessions import user_password_change, user_password_was_reset
+from .twofactor import login_pending_start, twofactor_enabled
 
 
 def _client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
-def safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
+def safe_url(request: HttpRequest, target: str, fallback: str) -> str:
+    """``target`` when it stays on this site, else ``fallback``."""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
     return fallback
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    return safe_url(request, request.POST.get("next") or request.GET.get("next") or "", fallback)
 
 
 def _activate_user_language(response: HttpResponse, language: str) -> None:
@@ -86,11 +94,20 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("Wrong e-mail or password, or the login is blocked."))
         else:
             services.login_succeeded(email=email, address=address)
-            login(request, user)
-            response = redirect(safe_next(request, home_url_for(user)))
-            _activate_user_language(response, user.language)
-            return response
+            target = safe_next(request, home_url_for(user))
+            if twofactor_enabled(user=user):
+                # Not signed in yet: the code step finishes the sign-in.
+                login_pending_start(request=request, user=user, next_url=target)
+                return redirect("login_code")
+            return finish_login(request, user, target)
     return render(request, "accounts/login.html", {"form": form, "next": next_url})
+
+
+def finish_login(request: HttpRequest, user: User, target: str) -> HttpResponse:
+    login(request, user, backend="kabinet.accounts.backends.EmailBackend")
+    response = redirect(target)
+    _activate_user_language(response, user.language)
+    return response
 
 
 @require_POST
@@ -148,8 +165,25 @@ def profile(request: AuthedHttpRequest) -> HttpResponse:
 def password_change(request: AuthedHttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        update_session_auth_hash(request, user)
-        messages.success(request, _("Your password is changed."))
+        ended = user_password_change(
+            request=request, user=request.user, password=form.cleaned_data["new_password1"]
+        )
+        text = _("Your password is changed.")
+        if ended:
+            text += " " + ngettext(
+                "%(n)d other session is ended.", "%(n)d other sessions are ended.", ended
+            ) % {"n": ended}
+        messages.success(request, text)
         return redirect("account:profile")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset by e-mail link; afterwards every session of the account ends."""
+
+    template_name = "accounts/password_reset_confirm.html"
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user_password_was_reset(user=form.user, request=self.request)
+        return response

@@ -94,7 +94,9 @@ def client_create(request: AuthedHttpRequest) -> HttpResponse:
 def client_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client.objects.select_related("manager"), pk=pk)
     members = (
-        Membership.objects.filter(client=client).select_related("user").order_by("user__email")
+        Membership.objects.filter(client=client)
+        .select_related("user", "user__two_factor")
+        .order_by("user__email")
     )
     invitations = Invitation.objects.filter(client=client).select_related("invited_by")[:20]
     from kabinet.subscriptions.models import Subscription

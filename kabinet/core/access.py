@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.accounts.models import Role
@@ -78,6 +80,26 @@ def home_url_for(user: object) -> str:
     return "/"
 
 
+# Reachable by staff who must set up two-factor sign-in before anything else: the set-up page
+# and the help that explains it (read-only).
+TWO_FACTOR_SETUP_OPEN = ("/account/two-factor/setup/", "/help/")
+
+
+def needs_two_factor_setup(request: HttpRequest) -> bool:
+    """Staff without a second factor, while KABINET_STAFF_2FA_REQUIRED is on."""
+    from kabinet.accounts.twofactor import twofactor_enabled, twofactor_required_for
+
+    user = request.user
+    if request.path_info.startswith(TWO_FACTOR_SETUP_OPEN):
+        return False
+    return twofactor_required_for(user=user) and not twofactor_enabled(user=user)  # type: ignore[arg-type]
+
+
+def redirect_to_two_factor_setup(request: HttpRequest) -> HttpResponse:
+    target = reverse("account:twofactor_setup")
+    return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+
 def forbidden(request: HttpRequest, area: Area | None) -> HttpResponse:
     response = TemplateResponse(
         request,
@@ -107,4 +129,6 @@ class CabinetAccessMiddleware:
                 return forbidden(request, area)
             if user.role == Role.CLIENT and not hasattr(user, "membership"):  # type: ignore[union-attr]
                 return forbidden(request, area)
+            if needs_two_factor_setup(request):
+                return redirect_to_two_factor_setup(request)
         return self.get_response(request)
