@@ -7,8 +7,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_client_search_indexes'),
-        ('catalog', '0001_initial'),
         ('servicedesk', '0003_rules_assignment_attachments'),
         ('subscriptions', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
