@@ -103,8 +103,11 @@ class CabinetAccessMiddleware:
             if user.role not in area.roles:  # type: ignore[union-attr]
                 from kabinet.core.security import security_event
 
-                security_event("access_denied", request, area=area.prefix)
+                security_event("access_denied", request, area=area.prefix, reason="role")
                 return forbidden(request, area)
             if user.role == Role.CLIENT and not hasattr(user, "membership"):  # type: ignore[union-attr]
+                from kabinet.core.security import security_event
+
+                security_event("access_denied", request, area=area.prefix, reason="no_company")
                 return forbidden(request, area)
         return self.get_response(request)

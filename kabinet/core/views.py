@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .access import area_for, forbidden, home_url_for
+from .security import security_event
 
 
 def home_redirect(request: HttpRequest) -> HttpResponse:
@@ -22,6 +23,7 @@ def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    security_event("access_denied", request, reason="permission_denied")
     return forbidden(request, area_for(request.path_info))
 
 
@@ -38,6 +40,8 @@ def error_500(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    # Django's reason names the failed check ("CSRF token missing."), never the token.
+    security_event("csrf_failed", request, reason=reason)
     return render(request, "403_csrf.html", status=403)
 
 
