@@ -8,7 +8,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -19,19 +18,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kabinet.core.access import home_url_for
 from kabinet.core.http import AuthedHttpRequest
 from kabinet.core.ratelimit import RateLimited, too_many_requests
-from kabinet.core.security import client_address, security_event
+from kabinet.core.security import client_address, safe_next_url, security_event
 
 from . import services
 from .forms import InvitationAcceptForm, LoginForm, ProfileForm
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return safe_next_url(request, request.POST.get("next") or request.GET.get("next"), fallback)
 
 
 def _activate_user_language(response: HttpResponse, language: str) -> None:

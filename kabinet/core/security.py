@@ -59,6 +59,22 @@ def client_address(request: HttpRequest) -> str:
     return str(remote)
 
 
+def safe_next_url(request: HttpRequest, target: str | None, fallback: str) -> str:
+    """``target`` when it stays on this site (a path here or this host), else ``fallback``.
+
+    Every ``next=`` and return URL goes through this: no other host, no ``//host``, no
+    ``/\\host``, no ``javascript:``.
+    """
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = (target or "").strip()
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
 def security_event(event: str, request: HttpRequest | None = None, **fields: Any) -> None:
     """One log line per security event, with what is needed to investigate and no secrets.
 

@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .access import area_for, forbidden, home_url_for
-from .security import security_event
+from .security import safe_next_url, security_event
 
 
 def home_redirect(request: HttpRequest) -> HttpResponse:
@@ -85,12 +85,8 @@ def switch_language(request: HttpRequest) -> HttpResponse:
 def language_link(request: HttpRequest, code: str) -> HttpResponse:
     """Switch language by a plain link (public pages are cached and carry no CSRF token)."""
     from django.conf import settings
-    from django.utils.http import url_has_allowed_host_and_scheme
 
-    target = request.GET.get("next", "/")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    response = redirect(target)
+    response = redirect(safe_next_url(request, request.GET.get("next"), "/"))
     if code in dict(settings.LANGUAGES):
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,

@@ -40,9 +40,7 @@ def test_pay_starts_past_the_limit_are_refused_with_429_and_start_nothing(
     assert "what=start" in line
 
 
-def test_refused_pay_post_does_not_tell_whether_the_contract_exists(
-    client, company, pay_limit
-):
+def test_refused_pay_post_does_not_tell_whether_the_contract_exists(client, company, pay_limit):
     for contract in ("999991", "999992", "999993"):
         body = client.post("/pay/", {"contract": contract, "amount": "100"}).content.decode()
         assert "There is no contract with this number." in body
