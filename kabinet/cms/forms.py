@@ -30,8 +30,11 @@ def check_document(upload: UploadedFile) -> None:
     extension = os.path.splitext(upload.name or "")[1].lower()
     if kind is None or extension not in kind.extensions:
         raise ValidationError(
-            _("The content of “%(name)s” is not a %(extension)s file.")
-            % {"name": upload.name, "extension": extension or _("known")}
+            _(
+                "“%(name)s” is not a document type we accept, or its content does not match "
+                "its name. Accepted: %(types)s."
+            )
+            % {"name": upload.name, "types": ", ".join(settings.WAGTAILDOCS_EXTENSIONS)}
         )
 
 
