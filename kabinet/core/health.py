@@ -64,8 +64,9 @@ def check_heartbeats() -> list[Check]:
 
 def check_task_backlog() -> Check:
     """The oldest task that is due and still waits for a worker (database backend only)."""
-    if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db."):
-        return Check("task_backlog", True, {"backend": settings.TASKS["default"]["BACKEND"]})
+    backend = str(settings.TASKS["default"]["BACKEND"])
+    if not backend.startswith("django_tasks_db."):
+        return Check("task_backlog", True, {"backend": backend})
     from django_tasks_db.models import DBTaskResult
 
     oldest = DBTaskResult.objects.ready().aggregate(oldest=Min("enqueued_at"))["oldest"]

@@ -292,8 +292,8 @@ def exchange_import(
                 "exchange_signature_failed",
                 None,
                 user=actor.pk if actor else "-",
-                file=meta["file_name"] or "-",
-                sha256=meta["sha256"][:16],
+                file=file_name[:200] or "-",
+                sha256=digest[:16],
                 check=exc.reason,
             )
         return _reject(actor, meta, None, exc.reason)
