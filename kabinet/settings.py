@@ -212,6 +212,20 @@ KABINET_2FA_KEY = env_str("KABINET_2FA_KEY")
 KABINET_2FA_MAX_ATTEMPTS = env_int("KABINET_2FA_MAX_ATTEMPTS", 5)
 # How long the code step may take after the right password, in seconds.
 KABINET_2FA_PENDING_SECONDS = env_int("KABINET_2FA_PENDING_SECONDS", 300)
+# Abuse limits (README "Configuration"): counted in the database, so every app server sees
+# the same counts. People get a message with how long to wait, machines a 429 Retry-After.
+KABINET_PASSWORD_RESET_MAX_PER_ADDRESS = env_int("KABINET_PASSWORD_RESET_MAX_PER_ADDRESS", 10)
+KABINET_PASSWORD_RESET_MAX_PER_EMAIL = env_int("KABINET_PASSWORD_RESET_MAX_PER_EMAIL", 3)
+KABINET_PASSWORD_RESET_WINDOW_SECONDS = env_int("KABINET_PASSWORD_RESET_WINDOW_SECONDS", 3600)
+KABINET_INVITATION_MAX_PER_ACCOUNT = env_int("KABINET_INVITATION_MAX_PER_ACCOUNT", 30)
+KABINET_INVITATION_MAX_PER_ADDRESS = env_int("KABINET_INVITATION_MAX_PER_ADDRESS", 60)
+KABINET_INVITATION_WINDOW_SECONDS = env_int("KABINET_INVITATION_WINDOW_SECONDS", 3600)
+KABINET_PAY_MAX_PER_ADDRESS = env_int("KABINET_PAY_MAX_PER_ADDRESS", 60)
+KABINET_PAY_WINDOW_SECONDS = env_int("KABINET_PAY_WINDOW_SECONDS", 600)
+KABINET_TERMINAL_MAX_PER_ADDRESS = env_int("KABINET_TERMINAL_MAX_PER_ADDRESS", 600)
+KABINET_TERMINAL_WINDOW_SECONDS = env_int("KABINET_TERMINAL_WINDOW_SECONDS", 60)
+# Proxies (addresses or networks) whose X-Forwarded-For is believed; empty: REMOTE_ADDR only.
+KABINET_TRUSTED_PROXIES = env_list("KABINET_TRUSTED_PROXIES", "")
 
 # HTTPS=1 in production: secure cookies, HSTS and redirects to https (behind nginx, which
 # sets X-Forwarded-Proto).
@@ -296,7 +310,16 @@ WAGTAILADMIN_LOGIN_URL = "/login/"
 WAGTAIL_FRONTEND_LOGIN_URL = "/login/"
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Documents are handed out by Wagtail's view, which applies collection privacy; no URL
+# serves MEDIA_ROOT/documents directly. Their content must match their extension.
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "odt", "ods", "doc", "xls", "txt", "csv"]
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "kabinet.cms.forms.DocumentForm"
+KABINET_DOCUMENT_MAX_BYTES = env_int("KABINET_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Images: Wagtail checks that the content is the format the extension says (no SVG).
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = env_int("KABINET_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = env_int("KABINET_IMAGE_MAX_PIXELS", 40_000_000)
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 # No requests to outside hosts: avatars are Wagtail's own placeholders, not Gravatar.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
@@ -337,6 +360,16 @@ KABINET_ATTACHMENT_MAX_FILES = env_int("KABINET_ATTACHMENT_MAX_FILES", 5)
 KABINET_GATEWAY_TIMEOUT = env_int("KABINET_GATEWAY_TIMEOUT", 10)
 # Managers hear of a hold that is not captured yet when fewer hours than this remain.
 KABINET_HOLD_ALERT_HOURS = env_int("KABINET_HOLD_ALERT_HOURS", 12)
+
+# --- /healthz: what counts as wrong ---------------------------------------------------------
+# Seconds since the scheduler's and the task worker's last heartbeat, and the age of the
+# oldest task waiting in the queue.
+KABINET_HEALTH_SCHEDULER_SECONDS = env_int("KABINET_HEALTH_SCHEDULER_SECONDS", 300)
+KABINET_HEALTH_WORKER_SECONDS = env_int("KABINET_HEALTH_WORKER_SECONDS", 300)
+KABINET_HEALTH_TASK_BACKLOG_SECONDS = env_int("KABINET_HEALTH_TASK_BACKLOG_SECONDS", 600)
+# Hours a change may wait for export to billing, and an exported package for billing's ack.
+KABINET_HEALTH_OUTBOX_HOURS = env_int("KABINET_HEALTH_OUTBOX_HOURS", 24)
+KABINET_HEALTH_PACKAGE_HOURS = env_int("KABINET_HEALTH_PACKAGE_HOURS", 48)
 
 # --- Logging: one line per event, security events on their own logger ---------------------
 LOGGING = {

@@ -17,7 +17,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kabinet.audit.services import audit_record, audit_snapshot
-from kabinet.core.ratelimit import Limit, ratelimit_hit, ratelimit_reset, ratelimit_retry_after
+from kabinet.core.ratelimit import (
+    Limit,
+    ratelimit_enforce,
+    ratelimit_hit,
+    ratelimit_reset,
+    ratelimit_retry_after,
+)
+from kabinet.core.security import client_address
 from kabinet.exchange.outbox import client_upserted_data, outbox_record
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
@@ -204,6 +211,8 @@ def invitation_create(
         membership = getattr(actor, "membership", None)
         if membership is None or membership.client_id != client.pk or not membership.is_admin:
             raise PermissionDenied
+    # Counted before the checks below: their answers tell whether an e-mail is registered.
+    ratelimit_enforce(request, "invitation_throttled", *_invitation_limits(actor, request))
     if client.is_closed:
         raise ValidationError(_("Nobody can be invited to a closed contract."))
     if User.objects.filter(email__iexact=email).exists():
@@ -235,6 +244,22 @@ def invitation_create(
         language = translation.get_language() or settings.LANGUAGE_CODE
         transaction.on_commit(lambda: _send_invitation_email(invitation.pk, link, language))
     return invitation, token
+
+
+def _invitation_limits(actor: User, request: HttpRequest | None) -> list[Limit]:
+    window = settings.KABINET_INVITATION_WINDOW_SECONDS
+    limits = [
+        Limit(f"invite:account:{actor.pk}", settings.KABINET_INVITATION_MAX_PER_ACCOUNT, window)
+    ]
+    if request is not None:
+        limits.append(
+            Limit(
+                f"invite:address:{client_address(request)}",
+                settings.KABINET_INVITATION_MAX_PER_ADDRESS,
+                window,
+            )
+        )
+    return limits
 
 
 def _send_invitation_email(invitation_id: int, link: str, language: str) -> None:
@@ -379,3 +404,27 @@ def login_failed(*, email: str, address: str) -> None:
 
 def login_succeeded(*, email: str, address: str) -> None:
     ratelimit_reset(_login_limits(email, address)[0])
+
+
+# --- Password reset limits ----------------------------------------------------------------
+
+
+def password_reset_allow(*, email: str, request: HttpRequest) -> None:
+    """Count one reset request; raises RateLimited when the address or the e-mail has had
+    enough for now."""
+    window = settings.KABINET_PASSWORD_RESET_WINDOW_SECONDS
+    ratelimit_enforce(
+        request,
+        "password_reset_throttled",
+        Limit(
+            f"reset:address:{client_address(request)}",
+            settings.KABINET_PASSWORD_RESET_MAX_PER_ADDRESS,
+            window,
+        ),
+        Limit(
+            f"reset:email:{email.strip().lower()}",
+            settings.KABINET_PASSWORD_RESET_MAX_PER_EMAIL,
+            window,
+        ),
+        account=email.strip().lower(),
+    )

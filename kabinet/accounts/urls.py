@@ -11,11 +11,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-        ),
+        views.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -18,7 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.core.access import home_url_for
 from kabinet.core.http import AuthedHttpRequest
-from kabinet.core.security import security_event
+from kabinet.core.ratelimit import RateLimited, too_many_requests
+from kabinet.core.security import client_address, safe_next_url, security_event
 
 from . import services
 from .forms import InvitationAcceptForm, LoginForm, ProfileForm
@@ -27,21 +27,13 @@ from .sessions import user_password_change, user_password_was_reset
 from .twofactor import login_pending_start, twofactor_enabled
 
 
-def _client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 def safe_url(request: HttpRequest, target: str, fallback: str) -> str:
     """``target`` when it stays on this site, else ``fallback``."""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return safe_next_url(request, target, fallback)
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
-    return safe_url(request, request.POST.get("next") or request.GET.get("next") or "", fallback)
+    return safe_next_url(request, request.POST.get("next") or request.GET.get("next"), fallback)
 
 
 def _activate_user_language(response: HttpResponse, language: str) -> None:
@@ -68,10 +60,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         from django.contrib.auth import authenticate
 
         email = form.cleaned_data["username"].lower()
-        address = _client_address(request)
+        address = client_address(request)
         wait = services.login_retry_after(email=email, address=address)
         if wait:
-            security_event("login_throttled", request, account=email)
+            security_event("login_throttled", request, account=email, retry_after=wait)
             minutes = max(1, (wait + 59) // 60)
             form.add_error(
                 None,
@@ -108,6 +100,23 @@ def finish_login(request: HttpRequest, user: User, target: str) -> HttpResponse:
     response = redirect(target)
     _activate_user_language(response, user.language)
     return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, limited per address and per e-mail (counted whether or not
+    the e-mail has an account, so the limit tells nothing about who is registered)."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        try:
+            services.password_reset_allow(email=form.cleaned_data["email"], request=self.request)
+        except RateLimited as exc:
+            form.add_error(None, exc)
+            return too_many_requests(self.form_invalid(form), exc.retry_after)
+        return super().form_valid(form)
 
 
 @require_POST

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.core.http import AuthedHttpRequest
+from kabinet.core.ratelimit import RateLimited, too_many_requests
 from kabinet.notifications.models import Notification
 
 from . import services
@@ -44,6 +45,7 @@ def company(request: AuthedHttpRequest) -> HttpResponse:
     client = current_client(request)
     membership = request.user.membership
     form = InviteForm(request.POST or None)
+    wait = 0
     if request.method == "POST":
         _require_company_admin(request)
         if form.is_valid():
@@ -55,6 +57,9 @@ def company(request: AuthedHttpRequest) -> HttpResponse:
                     membership_role=form.cleaned_data["membership_role"],
                     request=request,
                 )
+            except RateLimited as exc:
+                form.add_error(None, exc)
+                wait = exc.retry_after
             except ValidationError as exc:
                 form.add_error("email", exc)
             else:
@@ -69,7 +74,7 @@ def company(request: AuthedHttpRequest) -> HttpResponse:
     invitations = Invitation.objects.filter(
         client=client, accepted_at__isnull=True, revoked_at__isnull=True
     )
-    return render(
+    response = render(
         request,
         "accounts/cabinet/company.html",
         {
@@ -80,6 +85,7 @@ def company(request: AuthedHttpRequest) -> HttpResponse:
             "is_company_admin": membership.is_admin,
         },
     )
+    return too_many_requests(response, wait) if wait else response
 
 
 @require_POST

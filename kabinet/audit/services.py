@@ -35,9 +35,12 @@ def audit_snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
+    from kabinet.core.security import client_address
+
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    address = client_address(request)
+    return None if address == "unknown" else address
 
 
 def audit_record(

@@ -125,9 +125,12 @@ class CabinetAccessMiddleware:
             if user.role not in area.roles:  # type: ignore[union-attr]
                 from kabinet.core.security import security_event
 
-                security_event("access_denied", request, area=area.prefix)
+                security_event("access_denied", request, area=area.prefix, reason="role")
                 return forbidden(request, area)
             if user.role == Role.CLIENT and not hasattr(user, "membership"):  # type: ignore[union-attr]
+                from kabinet.core.security import security_event
+
+                security_event("access_denied", request, area=area.prefix, reason="no_company")
                 return forbidden(request, area)
             if needs_two_factor_setup(request):
                 return redirect_to_two_factor_setup(request)

@@ -27,6 +27,8 @@ class Job:
 
 
 JOBS: list[Job] = [
+    # /healthz reads the time this task last ran: a worker that runs nothing shows as stale.
+    Job("core.worker_heartbeat", "kabinet.core.tasks.worker_heartbeat", 60),
     Job(
         "notifications.retry_emails",
         "kabinet.notifications.tasks.retry_due_notification_emails",

@@ -48,6 +48,10 @@ class PackageError(Exception):
         self.reason = reason
 
 
+class SignatureError(PackageError):
+    """The package's signature is missing, malformed, by an unknown key or does not verify."""
+
+
 @dataclass(frozen=True)
 class Manifest:
     format: int
@@ -239,15 +243,15 @@ def _verify_signature(signature: bytes, raw: bytes, keyring: KeyRing) -> str:
     try:
         text = signature.decode("ascii").strip()
     except UnicodeDecodeError as exc:
-        raise PackageError("signature is not ASCII") from exc
+        raise SignatureError("signature is not ASCII") from exc
     match = _SIGNATURE_RE.fullmatch(text)
     if match is None:
-        raise PackageError("signature is not of the form ed25519:<key_id>:<base64>")
+        raise SignatureError("signature is not of the form ed25519:<key_id>:<base64>")
     kid, b64 = match.groups()
     if kid not in keyring:
-        raise PackageError(f"signature by unknown key {kid}")
+        raise SignatureError(f"signature by unknown key {kid}")
     if not keyring.verify(kid, b64, raw):
-        raise PackageError(f"bad signature (key {kid})")
+        raise SignatureError(f"bad signature (key {kid})")
     return kid
 
 

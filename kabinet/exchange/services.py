@@ -19,6 +19,7 @@ from django.utils import timezone
 from kabinet.accounts.models import Client, User
 from kabinet.accounts.services import client_set_status
 from kabinet.audit.services import audit_record
+from kabinet.core.security import security_event
 from kabinet.lib.signing import KeyRing, Signer, load_private_key
 from kabinet.subscriptions.models import Subscription
 from kabinet.subscriptions.services import subscription_set_status
@@ -40,6 +41,7 @@ from .packages import (
     Manifest,
     PackageError,
     PackageReader,
+    SignatureError,
     parse_utc,
     write_package,
 )
@@ -285,6 +287,15 @@ def exchange_import(
                 return _reject(actor, meta, manifest, "\n".join(lines))
             return _apply(actor, meta, manifest, reader, known, progress)
     except PackageError as exc:
+        if isinstance(exc, SignatureError):
+            security_event(
+                "exchange_signature_failed",
+                None,
+                user=actor.pk if actor else "-",
+                file=file_name[:200] or "-",
+                sha256=digest[:16],
+                check=exc.reason,
+            )
         return _reject(actor, meta, None, exc.reason)
 
 

@@ -18,13 +18,12 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kabinet.core.ratelimit import Limit, ratelimit_hit, ratelimit_retry_after
-from kabinet.core.security import security_event
+from kabinet.core.ratelimit import Limit, ratelimit_take, too_many_requests, wait_message
+from kabinet.core.security import client_address, security_event
 
 from . import services, wire
 from .forms import PayForm, find_payable_client
@@ -35,14 +34,24 @@ logger = logging.getLogger(__name__)
 
 # Gateway messages are small; anything bigger is refused before it is read.
 MAX_GATEWAY_BODY = 64 * 1024
+PAY_FIELDS = ("contract", "amount", "email")
 
 
-def _ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "-")
+def _pay_limit(request: HttpRequest) -> Limit:
+    """Everything on /pay/ that tells whether a contract exists or starts a card payment."""
+    return Limit(
+        key=f"pay:address:{client_address(request)}",
+        max_count=settings.KABINET_PAY_MAX_PER_ADDRESS,
+        window_seconds=settings.KABINET_PAY_WINDOW_SECONDS,
+    )
 
 
-def _limit(request: HttpRequest, what: str, count: int) -> Limit:
-    return Limit(key=f"pay:{what}:{_ip(request)}", max_count=count, window_seconds=600)
+def _pay_wait(request: HttpRequest, what: str) -> int:
+    """0 when the payer may go on (counted), else seconds to wait (and a log line)."""
+    wait = ratelimit_take(_pay_limit(request))
+    if wait:
+        security_event("pay_throttled", request, what=what, retry_after=wait)
+    return wait
 
 
 # --- the pay page --------------------------------------------------------------------------
@@ -63,57 +72,68 @@ def _recipient(contract: str) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest) -> HttpResponse:
     gateway_down = False
+    wait = 0
+    recipient: dict[str, Any] = {}
     if request.method == "POST":
-        form = PayForm(request.POST)
-        limit = _limit(request, "start", 30)
-        if ratelimit_retry_after(limit):
-            form.is_valid()
-            form.add_error(None, _("Too many payments from your address. Try again later."))
-        elif form.is_valid():
-            ratelimit_hit(limit)
-            try:
-                payment = services.payment_start_card(
-                    client=form.client,
-                    amount=form.cleaned_data["amount"],
-                    email=form.cleaned_data["email"],
-                    actor=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
-                )
-            except GatewayUnavailable:
-                gateway_down = True
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                return HttpResponseRedirect(payment.payment_url)
-        recipient = _recipient(request.POST.get("contract", ""))
+        wait = _pay_wait(request, "start")
+        if wait:
+            # Not even validated: the field errors would tell whether the contract exists.
+            form = PayForm(initial={k: request.POST.get(k, "")[:100] for k in PAY_FIELDS})
+        else:
+            form = PayForm(request.POST)
+            if form.is_valid():
+                try:
+                    payment = services.payment_start_card(
+                        client=form.client,
+                        amount=form.cleaned_data["amount"],
+                        email=form.cleaned_data["email"],
+                        actor=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+                    )
+                except GatewayUnavailable:
+                    gateway_down = True
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    return HttpResponseRedirect(payment.payment_url)
+            recipient = _recipient(request.POST.get("contract", ""))
     else:
-        initial = {k: request.GET.get(k, "")[:100] for k in ("contract", "amount", "email")}
+        initial = {k: request.GET.get(k, "")[:100] for k in PAY_FIELDS}
         form = PayForm(initial=initial)
-        recipient = _recipient(initial["contract"])
-    return render(
+        if initial["contract"].strip():
+            wait = _pay_wait(request, "lookup")
+            if not wait:
+                recipient = _recipient(initial["contract"])
+    response = render(
         request,
         "payments/site/pay.html",
         {
             "form": form,
             "recipient": recipient,
             "gateway_down": gateway_down,
+            "throttled": wait_message(wait) if wait else "",
             "min": settings.KABINET_PAYMENT_MIN,
             "max": settings.KABINET_PAYMENT_MAX,
             "moneyback_hours": settings.KABINET_MONEYBACK_HOURS,
         },
         status=503 if gateway_down else 200,
     )
+    return too_many_requests(response, wait) if wait else response
 
 
 @require_GET
 def pay_recipient(request: HttpRequest) -> HttpResponse:
-    """The recipient box, refreshed by htmx as the payer types the contract number."""
-    limit = _limit(request, "lookup", 120)
-    if ratelimit_retry_after(limit):
-        recipient: dict[str, Any] = {"error": _("Too many look-ups. Try again later.")}
-    else:
-        ratelimit_hit(limit)
-        recipient = _recipient(request.GET.get("contract", "")[:100])
-    return render(request, "payments/site/_recipient.html", {"recipient": recipient})
+    """The recipient box, refreshed by htmx as the payer types the contract number.
+
+    A refused look-up is still answered 200 with the message in the box: htmx does not
+    swap in 4xx answers, and a person is reading it. ``Retry-After`` says how long.
+    """
+    contract = request.GET.get("contract", "")[:100]
+    wait = _pay_wait(request, "lookup") if contract.strip() else 0
+    recipient = {"error": wait_message(wait)} if wait else _recipient(contract)
+    response = render(request, "payments/site/_recipient.html", {"recipient": recipient})
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @never_cache
@@ -139,6 +159,11 @@ def _too_big(request: HttpRequest) -> bool:
         return True
 
 
+def _address_or_none(request: HttpRequest) -> str | None:
+    address = client_address(request)
+    return None if address == "unknown" else address
+
+
 def _receive(request: HttpRequest, kind: str, body: bytes) -> tuple[wire.Verification, Any]:
     """Verify a gateway request before anything else is read, and store it either way."""
     target = wire.request_target(request)
@@ -155,7 +180,7 @@ def _receive(request: HttpRequest, kind: str, body: bytes) -> tuple[wire.Verific
         key_id=check.key_id[:64],
         outcome="" if check.ok else "rejected",
         note=check.detail,
-        remote_addr=request.META.get("REMOTE_ADDR") or None,
+        remote_addr=_address_or_none(request),
     )
     if not check.ok:
         security_event("gateway_signature_failed", request, check=check.check, endpoint=kind)
@@ -171,6 +196,7 @@ def _answer(
     body: bytes,
     content_type: str,
     payment: Payment | None = None,
+    record: bool = True,
 ) -> HttpResponse:
     """A signed answer tied to the request's signature, stored like every message."""
     response = HttpResponse(body, status=status, content_type=content_type)
@@ -180,6 +206,9 @@ def _answer(
         signed = wire.sign_response(request_signature, body)
         for name, value in signed.items():
             response[name] = value
+    response["Cache-Control"] = "no-store"
+    if not record:
+        return response
     message_record(
         direction=Direction.OUT,
         kind=kind,
@@ -191,7 +220,6 @@ def _answer(
         payment=payment,
         reply_to=reply_to,
     )
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -247,6 +275,38 @@ def _terminal_xml(answer: services.TerminalAnswer) -> bytes:
     ).encode()
 
 
+def _terminal_limit(request: HttpRequest) -> Limit:
+    # The protocol names no terminal or agent (every request comes from the gateway with
+    # its key), so the limit is per address: a flood from elsewhere cannot block the gateway.
+    return Limit(
+        key=f"terminal:address:{client_address(request)}",
+        max_count=settings.KABINET_TERMINAL_MAX_PER_ADDRESS,
+        window_seconds=settings.KABINET_TERMINAL_WINDOW_SECONDS,
+    )
+
+
+def _terminal_throttled(request: HttpRequest, wait: int) -> HttpResponse:
+    """HTTP 429 with Retry-After, and still the protocol's signed XML: code 10, the spec's
+    "retry later". Nothing is read, verified or stored for a refused request (that work is
+    what the limit saves); the security log has the line."""
+    security_event("terminal_throttled", request, retry_after=wait)
+    answer = services.TerminalAnswer(
+        services.Code.INTERNAL,
+        f"too many requests, retry after {wait} s",
+        date=services.terminal_time(timezone.now()),
+    )
+    response = _answer(
+        request,
+        kind=MessageKind.TERMINAL_RESPONSE,
+        reply_to=None,
+        status=429,
+        body=_terminal_xml(answer),
+        content_type="text/xml; charset=utf-8",
+        record=False,
+    )
+    return too_many_requests(response, wait)
+
+
 @csrf_exempt
 def pay_terminal(request: HttpRequest) -> HttpResponse:
     """The terminal protocol: signed GET or form-encoded POST, signed XML answers."""
@@ -254,6 +314,9 @@ def pay_terminal(request: HttpRequest) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "POST"])
     if _too_big(request):
         return HttpResponse(status=413)
+    wait = ratelimit_take(_terminal_limit(request))
+    if wait:
+        return _terminal_throttled(request, wait)
     body = request.body if request.method == "POST" else b""
     check, message = _receive(request, MessageKind.TERMINAL, body)
     status = 200

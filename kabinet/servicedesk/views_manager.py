@@ -11,7 +11,6 @@ from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kabinet.audit.services import audit_entries_for
 from kabinet.core.forms import add_service_errors
 from kabinet.core.http import AuthedHttpRequest
+from kabinet.core.security import safe_next_url
 from kabinet.lib.uploads import private_file_response
 
 from . import selectors, services
@@ -78,9 +78,7 @@ def request_queue(request: AuthedHttpRequest) -> HttpResponse:
 
 @require_POST
 def request_bulk(request: AuthedHttpRequest) -> HttpResponse:
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = ""
+    back = safe_next_url(request, request.POST.get("next"), "")
     form = BulkForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Tick the requests and choose what to do with them."))

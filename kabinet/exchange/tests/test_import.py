@@ -282,6 +282,20 @@ def test_bad_signature_is_rejected(peer, company):
     _assert_rejected(result, f"bad signature (key {peer.key_id})")
 
 
+def test_bad_signature_is_one_security_line(peer, company, manager, caplog):
+    import logging
+
+    data = peer.package(full_records(peer), tamper_signature=True)
+    with caplog.at_level(logging.WARNING, logger="kabinet.security"):
+        import_bytes(data, actor=manager, name="billing-7.zip")
+    lines = [r.getMessage() for r in caplog.records if r.name == "kabinet.security"]
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        f"event=exchange_signature_failed user={manager.pk} file=billing-7.zip sha256="
+    )
+    assert lines[0].endswith(f'check="bad signature (key {peer.key_id})"')
+
+
 def test_unknown_key_is_rejected(peer, company):
     result = import_bytes(
         peer.package(full_records(peer), signing_key=Ed25519PrivateKey.generate())

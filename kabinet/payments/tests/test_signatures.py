@@ -180,3 +180,25 @@ def test_every_message_is_stored_raw_with_its_result(peer, company):
     )
     assert outgoing.headers["X-Signature"] == reply.headers["X-Signature"]
     assert PaymentStatus.ACCEPTED  # the enum exists for terminal payments
+
+
+def test_forged_gateway_signature_is_logged_without_the_signature(client, caplog):
+    forged = "QUJD" * 22
+    with caplog.at_level(logging.WARNING, logger="kabinet.security"):
+        response = client.post(
+            "/pay/terminal/",
+            "action=check&number=100001",
+            content_type="application/x-www-form-urlencoded",
+            headers={
+                "X-Signature-Key": "0123456789abcdef",
+                "X-Signature-Timestamp": "1",
+                "X-Signature": forged,
+            },
+        )
+    assert response.status_code == 403
+    [line] = [r.getMessage() for r in caplog.records if r.name == "kabinet.security"]
+    assert line == (
+        "event=gateway_signature_failed ip=127.0.0.1 method=POST path=/pay/terminal/ user=- "
+        "check=unknown_key endpoint=terminal"
+    )
+    assert forged not in line
