@@ -21,4 +21,4 @@ backlog = 2048
 accesslog = "-"
 errorlog = "-"
 # nginx in front sets X-Forwarded-Proto; only trust it from the local proxy.
-forwarded_allow_ips = os.environ.get("KABINET_PROXY_IPS", "127.0.0.1")
+forwarded_allow_ips = os.environ.get("KABINET_TRUSTED_PROXIES", "127.0.0.1")
