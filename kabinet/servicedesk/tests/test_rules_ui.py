@@ -156,11 +156,9 @@ def test_rules_move_up_and_down(as_manager, manager):
 
 
 def test_rules_list_shows_the_rules_in_the_order_they_are_tried(as_manager, manager):
-    a, b, c = (
-        make_rule(manager, name="A"),
-        make_rule(manager, name="B"),
-        make_rule(manager, name="C"),
-    )
+    make_rule(manager, name="A")
+    make_rule(manager, name="B")
+    c = make_rule(manager, name="C")
     as_manager.post(f"/manager/rules/{c.pk}/move/", {"direction": "up"})
     as_manager.post(f"/manager/rules/{c.pk}/move/", {"direction": "up"})
     response = as_manager.get("/manager/rules/")
