@@ -97,6 +97,8 @@ class ClientForm(forms.ModelForm):
             "contract_number": _("Digits only; printed on the contract and used for payments."),
             "inn": _("10 digits for a company, 12 for an individual entrepreneur."),
             "kpp": _("9 digits; leave empty for an individual entrepreneur."),
+            "manager": _("The client sees this manager in the cabinet."),
+            "note": _("For the operator only; the client never sees it."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -18,6 +18,14 @@ class ServiceForm(forms.ModelForm):
         model = Service
         fields = ["code", "name", "name_en", "description", "is_active", "position"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "code": _(
+                "Lower-case Latin letters, digits, - and _; billing knows the service by it. "
+                "Cannot be changed later."
+            ),
+            "description": _("For the operator's staff only; the public text is on the site."),
+            "position": _("Lower numbers come first in lists."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,6 +65,21 @@ class ParameterForm(forms.ModelForm):
             "needs_approval",
             "position",
         ]
+        help_texts = {
+            "code": _(
+                "Lower-case Latin letters, digits, - and _, for example lines. Rules and "
+                "billing use it; cannot be changed later."
+            ),
+            "help": _("Shown under the field to the client, in Russian."),
+            "help_en": _("Shown under the field to the client, in English."),
+            "min_value": _("For a whole number: the smallest value allowed."),
+            "max_value": _("For a whole number: the largest value allowed."),
+            "pattern": _("For text: a regular expression the whole value must match."),
+            "required": _("The value can never be left empty."),
+            "client_editable": _("The client can change it in the cabinet."),
+            "needs_approval": _("A client's change files a request instead of applying at once."),
+            "position": _("Lower numbers come first on the form."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -148,10 +171,14 @@ class TariffForm(forms.ModelForm):
             "description_en": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
+            "code": _(
+                "Lower-case Latin letters, digits, - and _; billing knows the tariff by it. "
+                "Cannot be changed later."
+            ),
             "visibility": _(
                 "Public: advertised and sold. Archived: no longer sold or shown; clients on it "
                 "keep it. Exclusive: offered only to the clients you name."
-            )
+            ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -14,18 +14,29 @@ from .models import Segment
 
 class MessageForm(forms.Form):
     body = forms.CharField(
-        label=_("Message"), max_length=10000, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("Message"),
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("The other side gets a notification and answers here."),
     )
     attachments = AttachmentsField()
 
 
 class ThreadForm(MessageForm):
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        help_text=_("A few words, for example “Documents for October”."),
+    )
     field_order = ["subject", "body", "attachments"]
 
 
 class ManagerThreadForm(ThreadForm):
-    contract = forms.CharField(label=_("Client's contract number"), max_length=20)
+    contract = forms.CharField(
+        label=_("Client's contract number"),
+        max_length=20,
+        help_text=_("Every active user of that client will see the conversation."),
+    )
     field_order = ["contract", "subject", "body", "attachments"]
 
     def clean_contract(self) -> Client:
@@ -52,7 +63,11 @@ class ThreadFilterForm(forms.Form):
 
 class NoticeForm(forms.Form):
     segment = forms.ChoiceField(
-        label=_("To whom"), choices=Segment.choices, widget=forms.RadioSelect, initial="all"
+        label=_("To whom"),
+        choices=Segment.choices,
+        widget=forms.RadioSelect,
+        initial="all",
+        help_text=_("For a service, tariff or status, choose it below too."),
     )
     service = forms.ModelChoiceField(
         label=_("Service"), queryset=Service.objects.all(), required=False, empty_label="—"
@@ -68,9 +83,16 @@ class NoticeForm(forms.Form):
         required=False,
         choices=[("", "—"), *ClientStatus.choices],
     )
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        help_text=_("Shown in the notification list and as the e-mail's subject."),
+    )
     body = forms.CharField(
-        label=_("Text"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+        label=_("Text"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("A notice cannot be recalled: check it before sending."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

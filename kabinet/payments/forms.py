@@ -11,6 +11,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.accounts.models import Client
+from kabinet.core.templatetags.kabinet import money
 from kabinet.lib.money import format_money
 
 from .models import Channel, PaymentStatus
@@ -54,6 +55,13 @@ def amount_field(**kwargs: Any) -> forms.CharField:
     )
 
 
+def amount_hint() -> str:
+    return _("From %(min)s to %(max)s, for example 1500 or 1500.50.") % {
+        "min": money(settings.KABINET_PAYMENT_MIN),
+        "max": money(settings.KABINET_PAYMENT_MAX),
+    }
+
+
 def find_payable_client(contract: str) -> Client:
     contract = (contract or "").strip()
     if not contract.isdigit() or len(contract) > 20 or not contract.isascii():
@@ -95,6 +103,10 @@ class PayForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].help_text = amount_hint()
+
     def clean_contract(self) -> str:
         self.client = find_payable_client(self.cleaned_data["contract"])
         return self.client.contract_number
@@ -113,8 +125,13 @@ class CabinetPayForm(forms.Form):
         label=_("E-mail for the receipt"),
         required=False,
         max_length=254,
+        help_text=_("The payment gateway sends its receipt there."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].help_text = amount_hint()
 
     def clean_amount(self) -> Decimal:
         amount = parse_amount_input(self.cleaned_data["amount"])
@@ -179,6 +196,7 @@ class VoidForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (the client sees it)"),
         max_length=500,
+        help_text=_("Sent to the client's users in the notification, for example a wrong amount."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     confirm = forms.BooleanField(label=_("Yes, return the money to the payer"), required=True)
@@ -190,6 +208,7 @@ class RefundForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (the client sees it)"),
         max_length=500,
+        help_text=_("Sent to the client's users in the notification."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     confirm = forms.BooleanField(label=_("Yes, refund this amount"), required=True)

@@ -24,9 +24,16 @@ class ManagerChoiceField(forms.ModelChoiceField):
 
 
 class OtherRequestForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        help_text=_("A few words, for example “Reconciliation statement for Q3”."),
+    )
     text = forms.CharField(
-        label=_("What do you need?"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+        label=_("What do you need?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Dates, numbers and names help us answer without asking again."),
     )
     attachments = AttachmentsField()
 
@@ -36,6 +43,7 @@ class DecisionForm(forms.Form):
         label=_("Comment for the client"),
         required=False,
         max_length=2000,
+        help_text=_("The client sees it on the request; required to reject."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -117,8 +125,10 @@ class RuleForm(forms.ModelForm):
         ]
         widgets = {"message": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
+            "name": _("Say what it does, for example “Up to 10 lines at once”."),
             "tariff_visibility": _("For connections and tariff changes."),
-            "min_balance": _("In roubles."),
+            "min_balance": _("In roubles, the payments balance (payments less refunds)."),
+            "action": _("Approve carries the request out at once, as a manager would."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -203,8 +203,12 @@ def request_attachment(request: AuthedHttpRequest, pk: int, file_pk: int) -> Fil
 
 
 def rule_list(request: AuthedHttpRequest) -> HttpResponse:
-    rules = Rule.objects.select_related("service", "assign_to").annotate(
-        decided=Count("requests", distinct=True)
+    # Django drops Meta.ordering from GROUP BY queries: the list must show the order rules
+    # are tried in, so it is spelled out.
+    rules = (
+        Rule.objects.select_related("service", "assign_to")
+        .annotate(decided=Count("requests", distinct=True))
+        .order_by("position", "id")
     )
     recent = (
         ServiceRequest.objects.filter(rule__isnull=False)

@@ -155,6 +155,16 @@ def test_rules_move_up_and_down(as_manager, manager):
     assert [m.after["order"] for m in moves] == [[a.pk, c.pk, b.pk], [c.pk, a.pk, b.pk]]
 
 
+def test_rules_list_shows_the_rules_in_the_order_they_are_tried(as_manager, manager):
+    make_rule(manager, name="A")
+    make_rule(manager, name="B")
+    c = make_rule(manager, name="C")
+    as_manager.post(f"/manager/rules/{c.pk}/move/", {"direction": "up"})
+    as_manager.post(f"/manager/rules/{c.pk}/move/", {"direction": "up"})
+    response = as_manager.get("/manager/rules/")
+    assert [rule.name for rule in response.context["rules"]] == ["C", "A", "B"]
+
+
 def test_rule_that_decided_requests_cannot_be_deleted(
     as_manager, manager, as_client, company, public_tariff, subscribe
 ):
