@@ -93,7 +93,9 @@ def language_link(request: HttpRequest, code: str) -> HttpResponse:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.GET.get("next", "/")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
         target = "/"
     response = redirect(target)
     if code in dict(settings.LANGUAGES):

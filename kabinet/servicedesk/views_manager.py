@@ -79,7 +79,9 @@ def request_queue(request: AuthedHttpRequest) -> HttpResponse:
 @require_POST
 def request_bulk(request: AuthedHttpRequest) -> HttpResponse:
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = ""
     form = BulkForm(request.POST)
     if not form.is_valid():
