@@ -158,7 +158,8 @@ def test_smtp_down_refuses_an_invitation_with_a_message_and_keeps_nothing(
     smtp_settings, start_smtp, as_manager, company
 ):
     response = as_manager.post(
-        f"/manager/clients/{company.pk}/invite", {"email": "new@baltlog.example", "membership_role": "member"}
+        f"/manager/clients/{company.pk}/invite",
+        {"email": "new@baltlog.example", "membership_role": "member"},
     )
 
     assert response.status_code == 302

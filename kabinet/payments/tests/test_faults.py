@@ -149,9 +149,7 @@ def _run(env: dict[str, str], *args: str) -> str:
     return out
 
 
-ENQUEUE = (
-    "from kabinet.payments.tasks import capture_due_payments; capture_due_payments.enqueue()"
-)
+ENQUEUE = "from kabinet.payments.tasks import capture_due_payments; capture_due_payments.enqueue()"
 
 
 @pytest.mark.django_db(transaction=True)
