@@ -303,6 +303,7 @@ KABINET_EMAIL_MAX_ATTEMPTS = env_int("KABINET_EMAIL_MAX_ATTEMPTS", 8)
 
 # --- Wagtail (public site CMS and the editor cabinet) --------------------------------------
 WAGTAIL_SITE_NAME = "Kabinet"
+WAGTAILADMIN_RICH_TEXT_EDITORS = {"default": {"WIDGET": "kabinet.cms.widgets.DraftailArea"}}
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES

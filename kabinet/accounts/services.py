@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import logging
 import secrets
+import smtplib
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +41,8 @@ from .models import (
     User,
     hash_token,
 )
+
+logger = logging.getLogger(__name__)
 
 CLIENT_AUDIT_FIELDS = (
     "contract_number",
@@ -242,7 +246,19 @@ def invitation_create(
         )
         link = settings.SITE_URL + reverse("invitation_accept", args=[token])
         language = translation.get_language() or settings.LANGUAGE_CODE
-        transaction.on_commit(lambda: _send_invitation_email(invitation.pk, link, language))
+        # Sent before the commit, not queued: the raw token lives only in this link, so the
+        # mail cannot be retried later. When the mail server fails, nothing is kept and the
+        # inviter is told to try again.
+        try:
+            _send_invitation_email(invitation.pk, link, language)
+        except (OSError, smtplib.SMTPException) as exc:
+            logger.warning("invitation e-mail to %s failed: %s", email, exc)
+            raise ValidationError(
+                _(
+                    "The invitation e-mail could not be sent: the mail server is not "
+                    "answering. Nothing was saved; try again in a few minutes."
+                )
+            ) from exc
     return invitation, token
 
 

@@ -68,7 +68,9 @@ def safe_next_url(request: HttpRequest, target: str | None, fallback: str) -> st
     from django.utils.http import url_has_allowed_host_and_scheme
 
     target = (target or "").strip()
-    if target and url_has_allowed_host_and_scheme(
+    # Only a path on this site: anything else ("foo") would be taken for a URL name by
+    # ``redirect``, and a full URL is never needed for a return address.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

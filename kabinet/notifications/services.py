@@ -23,8 +23,10 @@ Text = str | Promise
 
 
 def _render(text: Text, params: Mapping[str, Any] | None) -> str:
+    """A translated template gets the params; any other text (what a person wrote, such
+    as a comment or a message) is shown as written, even with ``%`` in it."""
     rendered = str(text)
-    return rendered % params if params else rendered
+    return rendered % params if params and isinstance(text, Promise) else rendered
 
 
 def notification_send(
@@ -41,7 +43,7 @@ def notification_send(
     """Notify users in the cabinet and, where they want it, by e-mail.
 
     ``title`` and ``body`` may be lazy translations with ``%(name)s`` placeholders: each
-    user gets them in their own language.
+    user gets them in their own language. Plain strings are never formatted.
     """
     assert category in Category.values, category
     users = [u for u in users if u.is_active]

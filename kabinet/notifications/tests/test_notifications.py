@@ -190,3 +190,15 @@ def test_notification_list_runs_fixed_queries(
         send([client_user], title=f"n{i}")
     with django_assert_max_num_queries(small_count):
         as_client.get("/account/notifications/")
+
+
+def test_written_text_with_percent_signs_is_shown_as_written(client_user):
+    (notice,) = send(
+        [client_user],
+        title=gettext_lazy("Your contract %(contract)s is suspended"),
+        body="Скидка 50%d, %(contract)s и %s остаются как есть",
+        params={"contract": "100001"},
+        category=Category.SYSTEM,
+    )
+    assert notice.title == "Your contract 100001 is suspended"
+    assert notice.body == "Скидка 50%d, %(contract)s и %s остаются как есть"
