@@ -287,9 +287,7 @@ def person(rng: random.Random) -> tuple[str, str, str, bool]:
     _first, male_patronymic, female_patronymic = rng.choice(MALE_NAMES)
     if female:
         first = rng.choice(FEMALE_NAMES)
-        if surname.endswith("ий"):
-            surname = surname[:-2] + "ая"
-        elif surname.endswith("ый"):
+        if surname.endswith("ий") or surname.endswith("ый"):
             surname = surname[:-2] + "ая"
         else:
             surname += "а"

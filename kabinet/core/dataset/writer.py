@@ -9,6 +9,7 @@ reset; on SQLite they continue from the table's largest id.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,6 +60,7 @@ class _Table:
         self.db_columns = [by_attname[name].column for name in self.columns + self.constant_columns]
         self.rows: list[tuple[Any, ...]] = []
         self.written = 0
+        self.seconds = 0.0
 
 
 class RowWriter:
@@ -107,12 +109,18 @@ class RowWriter:
         for model in self.order:
             table = self.tables[model]
             if table.rows:
+                started = time.monotonic()
                 self._write(table)
+                table.seconds += time.monotonic() - started
                 table.written += len(table.rows)
                 table.rows = []
 
     def counts(self) -> dict[type[models.Model], int]:
         return {model: self.tables[model].written for model in self.order}
+
+    def seconds(self) -> dict[type[models.Model], float]:
+        """Time spent writing each table (generation time is not included)."""
+        return {model: self.tables[model].seconds for model in self.order}
 
     def _write(self, table: _Table) -> None:
         if self.use_copy:

@@ -86,16 +86,26 @@ class Command(BaseCommand):
             )
         )
         width = max(len(label) for label in report.counts)
+        detail = options["verbosity"] >= 2
         for label, count in report.counts.items():
-            self.stdout.write(f"  {label:{width}} {count:>10}")
+            line = f"  {label:{width}} {count:>10}"
+            if detail:
+                line += f"  written in {report.write_seconds[label]:6.1f} s"
+            self.stdout.write(line)
         self.stdout.write(f"  {'rows in total':{width}} {sum(report.counts.values()):>10}")
+        if detail:
+            self.stdout.write(
+                f"  commit (deferred foreign key checks): {report.commit_seconds:.1f} s"
+            )
         self.stdout.write(
             f"Billing outbox: {report.pending_outbox} records wait for the next export."
         )
         self.stdout.write(f"Bench logins (password {report.password}):")
         self.stdout.write(f"  manager  {report.bench_manager}")
         if report.bench_client:
-            self.stdout.write(f"  client   {report.bench_client} (contract {report.bench_contract})")
+            self.stdout.write(
+                f"  client   {report.bench_client} (contract {report.bench_contract})"
+            )
         self.stdout.write(
             f"Bench tariff: id {report.bench_tariff_id}, code {report.bench_tariff_code}, "
             f"{report.bench_tariff_subscriptions} active subscriptions"
