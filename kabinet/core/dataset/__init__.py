@@ -445,9 +445,10 @@ class _Generator:
     # --- helpers ---------------------------------------------------------------------------
 
     def _between(self, rng: random.Random, start: dt.datetime, end: dt.datetime) -> dt.datetime:
+        # Upper bounds are "by now" (or before a later event): an empty span gives the bound.
         span = int((end - start).total_seconds())
         if span <= 0:
-            return start
+            return end
         return start + dt.timedelta(seconds=rng.randint(0, span))
 
     def _outbox(self, rng: random.Random, type: str, at: dt.datetime, data: dict[str, Any]) -> int:
@@ -481,7 +482,7 @@ class _Generator:
         status_changed: dt.datetime | None = None
         forced_active = bench_client or on_bench_tariff or g == 1
         roll = rng.random()
-        if not forced_active and roll < 0.04:
+        if not forced_active and roll < 0.04 and created < now - dt.timedelta(days=230):
             status = ClientStatus.SUSPENDED
         elif not forced_active and roll < 0.06 and created < now - dt.timedelta(days=400):
             status = ClientStatus.CLOSED
@@ -685,7 +686,9 @@ class _Generator:
                 closed_at = since + dt.timedelta(days=1)
             parameters = self._parameters(rng, service, contract)
             sub_id = self.w.next_id(Subscription)
-            changed = closed_at or (status_changed if status != "active" else None) or since
+            changed = max(
+                closed_at or (status_changed if status != "active" else None) or since, since
+            )
             self.w.add(
                 Subscription,
                 (
@@ -1928,8 +1931,6 @@ def dataset_generate(
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         commit_started = time.monotonic()
-    if progress is not None:
-        progress(clients, clients, time.monotonic() - started)
     commit_seconds = time.monotonic() - commit_started
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -366,7 +366,7 @@ FUTURE_ALLOWED = {"capture_before", "moneyback_until", "due_at", "email_next_att
 
 def test_nothing_has_happened_after_the_generation_time():
     now = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
-    dataset_generate(clients=40, payments_per_client=20, seed=5, batch_size=40, now=now)
+    dataset_generate(clients=300, payments_per_client=10, seed=5, batch_size=100, now=now)
     for model in apps.get_models():
         for f in model._meta.concrete_fields:
             if f.get_internal_type() != "DateTimeField" or f.name in FUTURE_ALLOWED:
