@@ -677,7 +677,7 @@ class _Generator:
                 status = SubscriptionStatus.SUSPENDED
             elif not bench and position > 0:
                 roll = rng.random()
-                if roll < 0.05:
+                if roll < 0.05 and since < self.now - dt.timedelta(days=60):
                     status = SubscriptionStatus.CLOSED
                     closed_at = self._between(rng, since + dt.timedelta(days=30), self.now)
                 elif roll < 0.07:

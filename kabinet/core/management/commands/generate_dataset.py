@@ -94,9 +94,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write(f"  {'rows in total':{width}} {sum(report.counts.values()):>10}")
         if detail:
-            self.stdout.write(
-                f"  commit (deferred foreign key checks): {report.commit_seconds:.1f} s"
-            )
+            self.stdout.write(f"  commit: {report.commit_seconds:.1f} s")
         self.stdout.write(
             f"Billing outbox: {report.pending_outbox} records wait for the next export."
         )
