@@ -274,12 +274,16 @@ def earliest_price_change_date() -> dt.date:
 
 def _affected_users(tariff: Tariff) -> dict[int, list[User]]:
     """Active users of every client with an open subscription on ``tariff``, by client."""
-    from kabinet.subscriptions.models import SubscriptionStatus
+    from kabinet.subscriptions.models import Subscription, SubscriptionStatus
 
-    users = User.objects.filter(
-        is_active=True,
-        membership__client__subscriptions__tariff=tariff,
-    ).exclude(membership__client__subscriptions__status=SubscriptionStatus.CLOSED)
+    # One condition on the same subscription: on this tariff and not closed (an exclude over
+    # the relation would drop a client with any closed subscription, on any tariff).
+    open_on_tariff = (
+        Subscription.objects.filter(tariff=tariff)
+        .exclude(status=SubscriptionStatus.CLOSED)
+        .values("client_id")
+    )
+    users = User.objects.filter(is_active=True, membership__client_id__in=open_on_tariff)
     by_client: dict[int, list[User]] = defaultdict(list)
     for user in users.select_related("membership").distinct():
         by_client[user.membership.client_id].append(user)

@@ -80,6 +80,7 @@ def test_price_change_notifies_each_affected_user_once(as_manager, public_tariff
     assert len(set(recipients)) == 31
     assert "gone@example.com" not in recipients
     notice = Notification.objects.get(user__email="boss0@example.com")
+    assert notice.body.startswith("New prices")
     assert "490.00 ₽ → 590.00 ₽" in notice.body
     assert len(mail.outbox) == 31
     assert (
@@ -91,6 +92,25 @@ def test_price_change_notifies_each_affected_user_once(as_manager, public_tariff
     assert record.data["prices"]["monthly_fee"] == "590.00"
     # Today's price is unchanged until the date comes.
     assert Tariff.objects.get(pk=public_tariff.pk).current_version.monthly_fee == Decimal("490.00")
+
+
+def test_a_client_with_a_closed_subscription_elsewhere_is_still_told(
+    as_manager, public_tariff, crowd, make_client, make_client_user, subscribe, make_tariff
+):
+    """Open on this tariff and closed on another: still on this tariff, so told."""
+    both = make_client(name="ООО «Два тарифа»")
+    make_client_user(both, "both@example.com")
+    subscribe(both, public_tariff)
+    other = make_tariff("other-tariff")
+    closed = subscribe(both, other)
+    type(closed).objects.filter(pk=closed.pk).update(status="closed")
+    later = timezone.localdate() + dt.timedelta(days=12)
+    as_manager.post(
+        f"/manager/tariffs/{public_tariff.pk}/prices/", price_form(later, step="confirm")
+    )
+    recipients = set(Notification.objects.values_list("user__email", flat=True))
+    assert "both@example.com" in recipients
+    assert len(recipients) == 32
 
 
 def test_price_change_before_notice_period_is_refused(as_manager, public_tariff, crowd, settings):
