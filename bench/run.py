@@ -578,8 +578,8 @@ def fill_outbox(count: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO exchange_outboxrecord (record_id, type, at, data)
-            SELECT gen_random_uuid(), 'payment.captured', now(),
+            INSERT INTO exchange_outboxrecord (record_id, type, at, contract, data)
+            SELECT gen_random_uuid(), 'payment.captured', now(), c.contract_number,
                    jsonb_build_object(
                        'contract', c.contract_number,
                        'payment_id', gen_random_uuid()::text,

@@ -22,7 +22,9 @@ def outbox_record(*, type: str, data: dict[str, Any]) -> OutboxRecord:
         raise ValueError(f"unknown site-to-billing record type {type!r}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_record must run inside the transaction of the change")
-    return OutboxRecord.objects.create(type=type, data=data)
+    return OutboxRecord.objects.create(
+        type=type, data=data, contract=str(data.get("contract", ""))[:20]
+    )
 
 
 def client_upserted_data(client: Any) -> dict[str, Any]:

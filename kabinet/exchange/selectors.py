@@ -55,7 +55,7 @@ def payment_lines(client: Client) -> list[PaymentLine]:
     through = confirmed_through()
     lines = []
     for record in OutboxRecord.objects.filter(
-        type__in=PAYMENT_TYPES, data__contract=client.contract_number
+        contract=client.contract_number, type__in=PAYMENT_TYPES
     ).order_by("id"):
         data: dict[str, Any] = record.data
         captured = record.type == "payment.captured"

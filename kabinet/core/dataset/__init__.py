@@ -458,7 +458,8 @@ class _Generator:
             self.pending_outbox += 1
         else:
             self.schedule.site_records[sequence] += 1
-        self.w.add(OutboxRecord, (pk, _uuid(rng), type, at, data, sequence))
+        contract = str(data.get("contract", ""))[:20]
+        self.w.add(OutboxRecord, (pk, _uuid(rng), type, at, data, contract, sequence))
         return pk
 
     def _imported(self, rng: random.Random, package: _BillingPackage) -> None:
@@ -1686,7 +1687,9 @@ def _register(writer: RowWriter) -> None:
             "closed_at",
         ],
     )
-    writer.register(OutboxRecord, ["id", "record_id", "type", "at", "data", "package_sequence"])
+    writer.register(
+        OutboxRecord, ["id", "record_id", "type", "at", "data", "contract", "package_sequence"]
+    )
     writer.register(
         Payment,
         [
