@@ -103,6 +103,12 @@ class ServiceRequest(models.Model):
             models.Index(fields=["client", "-created_at"], name="request_client_idx"),
             models.Index(fields=["assignee", "status"], name="request_assignee_idx"),
             models.Index(fields=["kind", "status"], name="request_kind_idx"),
+            # The queue's default view: open requests, soonest due first.
+            models.Index(
+                fields=["due_at", "created_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="request_open_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
