@@ -436,6 +436,7 @@ def replay(
         connections=args.connections,
         script=[str(ROOT / "bench" / "replay.lua"), str(file), "2"],
     )
+    time.sleep(3)  # requests still in flight when wrk stopped finish before the ledger is read
     non200 = int(re.search(r"replay-non200: (\d+)", result["raw"]).group(1))  # type: ignore[union-attr]
     result["non_200"] = non200
     result["prepared"] = len(requests)
