@@ -1,12 +1,14 @@
-"""Loading the shipped help. It only adds what is missing: an editor's later changes to an
-article are never overwritten."""
+"""Loading the shipped help. It adds what is missing and brings the articles no person has
+edited up to the shipped text; an editor's changes to an article are never overwritten."""
 
 from __future__ import annotations
+
+import json
 
 from django.db import transaction
 from wagtail.models import Locale, Page
 
-from .content import INDEX_TITLES, LANGUAGES, shipped_articles
+from .content import INDEX_TITLES, LANGUAGES, ArticleText, shipped_articles
 from .models import HelpArticlePage, HelpIndexPage, SeeAlso
 
 
@@ -14,9 +16,40 @@ def _publish(page: Page) -> None:
     page.save_revision().publish()
 
 
+def _edited_by_a_person(article: HelpArticlePage) -> bool:
+    # The loader saves revisions without a user; the editor cabinet always records one.
+    return article.revisions.filter(user__isnull=False).exists()
+
+
+def _differs(article: HelpArticlePage, text: ArticleText) -> bool:
+    def canonical(blocks: list) -> str:
+        # As stored: JSON, where tuples become lists.
+        return json.dumps(blocks, sort_keys=True, ensure_ascii=False)
+
+    # The shipped text as it would be stored (cleaned by the blocks, as JSON).
+    field = HelpArticlePage._meta.get_field("body")
+    shipped = field.stream_block.get_prep_value(field.to_python(text.body))  # type: ignore[attr-defined]
+    stored = [[block["type"], block["value"]] for block in article.body.raw_data]
+    return (
+        article.title != text.title
+        or article.summary != text.summary
+        or article.screen_names != list(text.screens)
+        or canonical(stored) != canonical([[block["type"], block["value"]] for block in shipped])
+    )
+
+
+def _refresh(article: HelpArticlePage, text: ArticleText) -> None:
+    article.title = text.title
+    article.summary = text.summary
+    article.screens = "\n".join(text.screens)
+    article.body = text.body
+    article.save()
+
+
 def help_load() -> dict[str, int]:
-    """Create every shipped article that does not exist yet; returns how many were added."""
-    added = {"indexes": 0, "articles": 0}
+    """Create every shipped article that does not exist yet, and update those no person has
+    edited when the shipped text changed; returns how many were added and updated."""
+    added = {"indexes": 0, "articles": 0, "updated": 0}
     locales = {code: Locale.objects.get_or_create(language_code=code)[0] for code in LANGUAGES}
     root = Page.get_first_root_node()
     if root is None:
@@ -67,10 +100,14 @@ def help_load() -> dict[str, int]:
                         parent.add_child(instance=article)
                         by_slug[text.slug] = (article, text, True)
                         added["articles"] += 1
+                    elif not _edited_by_a_person(article) and _differs(article, text):
+                        _refresh(article, text)
+                        by_slug[text.slug] = (article, text, True)
+                        added["updated"] += 1
                     else:
                         by_slug[text.slug] = (article, text, False)
-                for article, text, created in by_slug.values():
-                    if not created:
+                for article, text, changed in by_slug.values():
+                    if not changed:
                         continue
                     article.see_also.set(
                         [

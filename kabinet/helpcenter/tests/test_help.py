@@ -76,15 +76,50 @@ def loaded(db):
     help_load()
 
 
-def test_loading_twice_adds_nothing_and_keeps_editors_changes(loaded):
+def test_loading_twice_adds_nothing_and_keeps_editors_changes(loaded, editor):
     article = HelpArticlePage.objects.get(slug="company-users", locale__language_code="ru")
     article.title = "Отредактировано редактором"
-    article.save_revision().publish()
+    article.save_revision(user=editor).publish()
     count = HelpArticlePage.objects.count()
-    assert help_load()["articles"] == 0
+    assert help_load() == {"indexes": 0, "articles": 0, "updated": 0}
     assert HelpArticlePage.objects.count() == count
     article.refresh_from_db()
     assert article.title == "Отредактировано редактором"
+
+
+def test_a_corrected_shipped_article_reaches_installs_where_nobody_edited_it(
+    loaded, editor, monkeypatch
+):
+    from kabinet.helpcenter import services
+
+    original = services.shipped_articles
+    edited = HelpArticlePage.objects.get(slug="company-users", locale__language_code="ru")
+    edited.title = "Своя версия"
+    edited.save_revision(user=editor).publish()
+
+    def corrected(cabinet, language):
+        texts = original(cabinet, language)
+        for text in texts:
+            if text.slug in ("overview", "company-users"):
+                text.title = "Исправлено" if language == "ru" else "Corrected"
+        return texts
+
+    monkeypatch.setattr(services, "shipped_articles", corrected)
+    revisions = {p.pk: p.revisions.count() for p in HelpArticlePage.objects.all()}
+    result = help_load()
+    # "overview" exists in every cabinet and language; company-users (ru) was edited.
+    assert result["articles"] == 0
+    assert (
+        result["updated"]
+        == len(HelpArticlePage.objects.filter(slug__in=["overview", "company-users"])) - 1
+    )
+    untouched = HelpArticlePage.objects.get(slug="company-users", locale__language_code="en")
+    assert untouched.title == "Corrected"
+    assert untouched.live_revision.user is None
+    edited.refresh_from_db()
+    assert edited.title == "Своя версия"
+    others = HelpArticlePage.objects.exclude(slug__in=["overview", "company-users"])
+    assert all(p.revisions.count() == revisions[p.pk] for p in others)
 
 
 def test_question_mark_opens_the_article_for_the_screen(loaded, as_client):

@@ -5,9 +5,13 @@ from kabinet.helpcenter.services import help_load
 
 class Command(BaseCommand):
     help = (
-        "Load the shipped help articles. Adds what is missing; never overwrites editors' changes."
+        "Load the shipped help articles: adds what is missing and updates the articles no "
+        "person has edited; never overwrites editors' changes."
     )
 
     def handle(self, *args, **options):
         added = help_load()
-        self.stdout.write(f"help: {added['indexes']} cabinets, {added['articles']} articles added")
+        self.stdout.write(
+            f"help: {added['indexes']} cabinets, {added['articles']} articles added, "
+            f"{added['updated']} updated to the shipped text"
+        )
