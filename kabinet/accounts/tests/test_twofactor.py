@@ -202,7 +202,8 @@ def test_wrong_code_is_refused_logged_and_changes_nothing(client, client_user, c
     assert TwoFactor.objects.get(user=client_user).last_used_step == before
     lines = [r.getMessage() for r in caplog.records if r.name == "kabinet.security"]
     assert lines == [
-        f"event=2fa_failed ip=10.0.0.1 method=POST path=/login/code/ user=- account={client_user.pk} kind=wrong"
+        "event=2fa_failed ip=10.0.0.1 method=POST path=/login/code/ user=- "
+        f"account={client_user.pk} kind=wrong"
     ]
     assert wrong not in lines[0] and secret not in lines[0]
 
