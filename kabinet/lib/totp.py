@@ -59,7 +59,9 @@ def totp_match(
 ) -> int | None:
     """The time step whose code equals ``code`` (within ±window steps), or None."""
     code = code.strip()
-    if len(code) != DIGITS or not code.isdigit():
+    # ASCII digits only: str.isdigit() also takes "١٢٣٤٥٦" or "²³⁴⁵⁶⁷", which
+    # hmac.compare_digest refuses with a TypeError.
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     current = time_step(at)
     found = None

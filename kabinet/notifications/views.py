@@ -31,7 +31,9 @@ def notification_list(request: AuthedHttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: AuthedHttpRequest) -> HttpResponse:
     raw_ids = request.POST.getlist("id")
-    ids = [int(i) for i in raw_ids if i.isdigit()]
+    # ASCII digits that fit a database id: "²" or "١" pass str.isdigit() but not int(), and
+    # 99999999999999999999999 overflows the column.
+    ids = [int(i) for i in raw_ids if i.isascii() and i.isdigit() and len(i) <= 18]
     if request.POST.get("all") == "1":
         count = services.notification_mark_read(user=request.user)
     else:

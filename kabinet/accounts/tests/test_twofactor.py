@@ -573,3 +573,15 @@ def test_the_pages_speak_russian(client_user, company, clock):
     body = anonymous.get("/login/code/").content.decode()
     assert "Введите код из приложения" in body
     assert "Нет телефона? Войти по резервному коду" in body
+
+
+@pytest.mark.parametrize("digits", ["١٢٣٤٥٦", "１２３４５６", "²³⁴⁵⁶⁷"])
+def test_a_code_in_other_scripts_digits_is_a_wrong_code_not_an_error(
+    client, client_user, clock, digits
+):
+    enrol(client_user, clock)
+    password_step(client, client_user.email)
+    response = code_step(client, digits)
+    assert response.status_code == 200
+    assert "The code is not right" in response.content.decode()
+    assert not signed_in(client)

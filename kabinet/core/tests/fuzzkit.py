@@ -220,3 +220,10 @@ def error_messages(response) -> list[str]:
     if request is None or not hasattr(request, "_messages"):
         return []
     return [str(m) for m in get_messages(request) if m.level >= constants.ERROR]
+
+
+def success_messages(response) -> list[str]:
+    request = getattr(response, "wsgi_request", None)
+    if request is None or not hasattr(request, "_messages"):
+        return []
+    return [str(m) for m in get_messages(request) if m.level == constants.SUCCESS]

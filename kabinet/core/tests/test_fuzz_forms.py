@@ -32,11 +32,14 @@ from django.utils.http import urlsafe_base64_encode
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from kabinet.accounts.models import Membership
+from kabinet.accounts import twofactor
+from kabinet.accounts.models import Membership, UserSession
 from kabinet.accounts.services import invitation_create
 from kabinet.catalog.models import TariffOffer, Visibility
 from kabinet.conftest import PASSWORD, english_client, logged_in
+from kabinet.core.models import RateLimitBucket
 from kabinet.lib.signing import generate_key_pair
+from kabinet.lib.totp import secret_bytes, totp
 from kabinet.messaging.services import thread_start
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
@@ -56,6 +59,7 @@ from .fuzzkit import (
     changed,
     db_state,
     error_messages,
+    success_messages,
     upload_strategy,
 )
 
@@ -89,6 +93,23 @@ def fake_gateway(settings, tmp_path):
     gateway.stop()
 
 
+class Clock:
+    """The clock the TOTP codes are checked against; each example moves it a step on."""
+
+    def __init__(self) -> None:
+        self.now = 1_750_000_020.0  # the start of a 30-second step
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def totp_clock(monkeypatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr("kabinet.lib.totp.time", fake)
+    return fake
+
+
 @pytest.fixture
 def world(
     company,
@@ -103,6 +124,7 @@ def world(
     subscribe,
     make_client_user,
     fake_gateway,
+    totp_clock,
 ) -> World:
     public = make_tariff("public")
     second = make_tariff("second", monthly="990.00")
@@ -180,6 +202,8 @@ def world(
             "other_membership": Membership.objects.get(user=other_client_user),
             "parameter": service.parameters.get(code="lines"),
             "reset_user": client_user,
+            "other_client_user": other_client_user,
+            "clock": totp_clock,
         },
         users={
             "anon": None,
@@ -206,6 +230,10 @@ class Entry:
     # Pages that show what an accepted request stored, as (persona, path).
     show: Callable[[World], list[tuple[str, str]]] = lambda w: []
     prepare: Callable[[Any, World], None] | None = None
+    # Whether an answer means accepted, where "a redirect without an error message" does
+    # not fit: recovery codes are shown on the answer itself (never kept in the session for
+    # a page after a redirect); a bulk action reports the requests it could not decide.
+    accepted: Callable[[Any], bool] | None = None
 
 
 def money(low: str = "10", high: str = "500000") -> st.SearchStrategy:
@@ -317,6 +345,95 @@ def later_date() -> st.SearchStrategy:
     return st.integers(-5, 2000).map(lambda d: (today + timedelta(days=d)).isoformat())
 
 
+# --- two-factor sign-in and sessions ---------------------------------------------------------
+
+
+def _code(w: World, secret: str, steps: int = 0) -> str:
+    return totp(secret_bytes(secret), w.clock.now + 30 * steps)
+
+
+def _fresh_codes(w: World) -> None:
+    """A new TOTP step (so the current code is unused) and no wrong codes counted yet.
+
+    Wrong codes count against the rate limits across examples; without the reset every
+    example after the fifth would be refused as throttled and the right code never tried.
+    Throttling itself is tested in kabinet/accounts/tests/test_twofactor.py.
+    """
+    w.clock.now += 30
+    RateLimitBucket.objects.all().delete()
+
+
+def _enrolled(http, w: World) -> None:
+    """The client user has two-factor sign-in on (again, when an example turned it off)."""
+    user = w.users["client"]
+    _fresh_codes(w)
+    if not twofactor.twofactor_enabled(user=user):
+        secret = twofactor.twofactor_setup_secret(user=user)
+        w.objects["recovery_codes"] = twofactor.twofactor_enable(user=user, code=_code(w, secret))
+        w.objects["totp_secret"] = secret
+        w.clock.now += 30
+
+
+def _setting_up(http, w: World) -> None:
+    _fresh_codes(w)
+    w.objects["pending_secret"] = twofactor.twofactor_setup_secret(user=w.users["client"])
+
+
+def _half_signed_in(http, w: World) -> None:
+    """Enrolled, and the password step done in this browser: the code step is next."""
+    _enrolled(http, w)
+    response = http.post(
+        "/login/",
+        {"username": w.users["client"].email, "password": PASSWORD, "next": "/cabinet/billing/"},
+    )
+    assert response["Location"] == "/login/code/"
+
+
+def _another_session(http, w: World) -> None:
+    """The client user also signed in on another device; the other company's user too."""
+    for user, name in ((w.users["client"], "own_session"), (w.other_client_user, "other_session")):
+        logged_in(user)
+        w.objects[name] = UserSession.objects.filter(user=user).latest("pk")
+
+
+def totp_codes(w: World, secret: str = "") -> st.SearchStrategy:
+    """The right code (as typed: spaced, or not), a used, a wrong and a far-away one, junk."""
+    secret = secret or w.totp_secret
+    right = _code(w, secret)
+    return st.one_of(
+        st.sampled_from([right, f"{right[:3]} {right[3:]}", f" {right}\t"]),
+        st.sampled_from([_code(w, secret, -1), _code(w, secret, 20), "000000", "12345"]),
+        st.sampled_from(["١٢٣٤٥٦", "１２３４５６", "²³⁴⁵⁶⁷", "12345６", "123456789012"]),
+        JUNK,
+    )
+
+
+def confirmation(w: World) -> st.SearchStrategy:
+    """What confirms a change to the second factor: a code from the app or the password."""
+    return st.one_of(
+        st.just(PASSWORD),
+        totp_codes(w),
+        st.sampled_from(["wrong-password", PASSWORD.upper(), f" {PASSWORD}", "\x00"]),
+    )
+
+
+def recovery_codes(w: World) -> st.SearchStrategy:
+    """Saved codes (some already used by earlier examples), as typed, and wrong ones."""
+    saved = w.recovery_codes
+    return st.one_of(
+        st.sampled_from(saved),
+        st.sampled_from(saved).map(lambda c: c.upper().replace("-", " ")),
+        st.sampled_from(["aaaaa-aaaaa", saved[0][:-1], "ааааа-ааааа", "２３４５６-７８９ab"]),
+        JUNK,
+    )
+
+
+def shows_recovery_codes(response) -> bool:
+    return response.status_code == 200 and "accounts/security/recovery_codes.html" in [
+        t.name for t in response.templates
+    ]
+
+
 def notice_show(w: World) -> list[tuple[str, str]]:
     return [("client", "/account/notifications/"), ("client", "/cabinet/")]
 
@@ -332,6 +449,21 @@ ENTRIES: list[Entry] = [
             "password": st.sampled_from([PASSWORD, "wrong"]),
             "next": st.sampled_from(["/cabinet/", "https://evil.example/", "javascript:alert(1)"]),
         },
+    ),
+    Entry(
+        "login_code",
+        "anon",
+        lambda w: "/login/code/",
+        lambda w: {"code": totp_codes(w)},
+        prepare=_half_signed_in,
+    ),
+    Entry(
+        "login_recovery",
+        "anon",
+        lambda w: "/login/recovery/",
+        lambda w: {"code": recovery_codes(w)},
+        prepare=_half_signed_in,
+        show=lambda w: [("client", "/account/notifications/")],
     ),
     Entry(
         "logout",
@@ -427,6 +559,44 @@ ENTRIES: list[Entry] = [
         "client",
         lambda w: "/account/notifications/settings/",
         lambda w: {"email_categories": st.lists(choice(*Category.values), max_size=3)},
+    ),
+    # Two-factor sign-in and sessions.
+    Entry(
+        "account:twofactor_setup",
+        "client",
+        lambda w: "/account/two-factor/setup/",
+        lambda w: {"code": totp_codes(w, w.pending_secret)},
+        prepare=_setting_up,
+        accepted=shows_recovery_codes,
+    ),
+    Entry(
+        "account:twofactor_recovery_codes",
+        "client",
+        lambda w: "/account/two-factor/recovery-codes/",
+        lambda w: {"confirmation": confirmation(w)},
+        prepare=_enrolled,
+        accepted=shows_recovery_codes,
+    ),
+    Entry(
+        "account:twofactor_disable",
+        "client",
+        lambda w: "/account/two-factor/turn-off/",
+        lambda w: {"confirmation": confirmation(w)},
+        prepare=_enrolled,
+        show=lambda w: [("client", "/account/notifications/")],
+    ),
+    Entry(
+        "account:session_end",
+        "client",
+        lambda w: f"/account/sessions/{w.own_session.pk}/end/",
+        foreign=lambda w: f"/account/sessions/{w.other_session.pk}/end/",
+        prepare=_another_session,
+    ),
+    Entry(
+        "account:sessions_end_others",
+        "client",
+        lambda w: "/account/sessions/end-others/",
+        prepare=_another_session,
     ),
     # The client cabinet.
     Entry(
@@ -545,6 +715,21 @@ ENTRIES: list[Entry] = [
         "manager",
         lambda w: f"/manager/clients/{w.company.pk}/invite",
         lambda w: {"email": EMAIL, "membership_role": choice("member", "admin")},
+    ),
+    Entry(
+        "manager:client_user_twofactor_reset",
+        "manager",
+        lambda w: f"/manager/clients/{w.company.pk}/users/{w.users['client'].pk}/two-factor-reset/",
+        lambda w: {"reason": TEXT, "confirm": choice("on", "")},
+        # Another company's user under this company's address.
+        foreign=lambda w: (
+            f"/manager/clients/{w.company.pk}/users/{w.other_client_user.pk}/two-factor-reset/"
+        ),
+        prepare=_enrolled,
+        show=lambda w: [
+            ("client", "/account/notifications/"),
+            ("manager", f"/manager/clients/{w.company.pk}/"),
+        ],
     ),
     # Services and their parameter schemas, tariffs and prices.
     Entry(
@@ -673,6 +858,8 @@ ENTRIES: list[Entry] = [
             "next": choice("/manager/requests/", "https://evil.example/"),
         },
         show=lambda w: [("client", f"/cabinet/requests/{w.own_request.pk}/")],
+        # Each request is decided on its own: one done and one refused is both messages.
+        accepted=lambda response: bool(success_messages(response)),
     ),
     Entry(
         "manager:request_assign",
@@ -817,6 +1004,8 @@ READ_VIEWS = {
     "wagtail_serve",
     "site:tariffs",
     "account:notifications",
+    "account:twofactor",
+    "account:sessions",
     "cabinet:home",
     "cabinet:services",
     "cabinet:requests",
@@ -963,7 +1152,10 @@ def test_form_under_hostile_input(world, name, data):
     assert response.status_code < 500, response.content[:2000]
     assert_no_script(response, f"POST {path}")
     assert_no_script_in_mail(mail.outbox)
-    refused = response.status_code != 302 or bool(error_messages(response))
+    if entry.accepted is not None:
+        refused = not entry.accepted(response)
+    else:
+        refused = response.status_code != 302 or bool(error_messages(response))
     after = db_state()
     event("foreign" if foreign else "refused" if refused else "accepted")
     if foreign:
@@ -972,7 +1164,7 @@ def test_form_under_hostile_input(world, name, data):
         unexpected = [label for label in changed(before, after) if label not in entry.may_change]
         assert unexpected == [], f"a refused POST {path} ({response.status_code}) changed them"
         return
-    location = response["Location"]
+    location = response.get("Location", "")
     pages = [(entry.persona, location)] if location.startswith("/") else []
     for persona, page in pages + entry.show(world):
         shown = _http(world, persona).get(page)
@@ -1043,3 +1235,32 @@ def test_the_snapshot_sees_one_changed_field(company):
     before = db_state()
     type(company).objects.filter(pk=company.pk).update(note="changed")
     assert changed(before, db_state()) == ["accounts.Client"]
+
+
+@pytest.mark.django_db
+def test_the_two_factor_entries_right_values_are_accepted(world):
+    """The fuzz above only means something if its 'right' codes really are right."""
+    anon = english_client()
+    _half_signed_in(anon, world)
+    signed_in = anon.post("/login/code/", {"code": _code(world, world.totp_secret)})
+    anon = english_client()
+    _half_signed_in(anon, world)
+    recovered = anon.post("/login/recovery/", {"code": world.recovery_codes[0]})
+    as_client = logged_in(world.users["client"])
+    _enrolled(as_client, world)
+    new_codes = as_client.post("/account/two-factor/recovery-codes/", {"confirmation": PASSWORD})
+    _enrolled(as_client, world)
+    turned_off = as_client.post(
+        "/account/two-factor/turn-off/", {"confirmation": _code(world, world.totp_secret)}
+    )
+    _setting_up(as_client, world)
+    set_up = as_client.post(
+        "/account/two-factor/setup/", {"code": _code(world, world.pending_secret)}
+    )
+    assert [signed_in["Location"], recovered["Location"], turned_off["Location"]] == [
+        "/cabinet/billing/",
+        "/cabinet/billing/",
+        "/account/two-factor/",
+    ]
+    assert shows_recovery_codes(new_codes) and shows_recovery_codes(set_up)
+    assert twofactor.twofactor_enabled(user=world.users["client"])

@@ -55,7 +55,9 @@ def test_match_accepts_one_step_either_side_and_returns_the_step():
     assert totp_match(key, totp(key, at + 60), at) is None
 
 
-@pytest.mark.parametrize("bad", ["", "12345", "1234567", "abcdef", "12 345"])
+@pytest.mark.parametrize(
+    "bad", ["", "12345", "1234567", "abcdef", "12 345", "١٢٣٤٥٦", "１２３４５６", "²³⁴⁵⁶⁷"]
+)
 def test_match_refuses_malformed_codes(bad):
     assert totp_match(SEED["sha1"], bad, 59) is None
 

@@ -150,6 +150,14 @@ def test_mark_read_one_and_all(as_client, client_user):
     assert not Notification.objects.filter(read_at__isnull=True).exists()
 
 
+@pytest.mark.parametrize("junk", ["99999999999999999999999", "²", "١٢", "-1", "1e3"])
+def test_mark_read_with_ids_that_are_not_ids_marks_nothing(as_client, client_user, junk):
+    send([client_user])
+    response = as_client.post("/account/notifications/read/", {"id": [junk]})
+    assert response.status_code == 302
+    assert Notification.objects.filter(read_at__isnull=True).count() == 1
+
+
 def test_user_cannot_touch_another_users_notice(as_client, other_client_user):
     (theirs,) = send([other_client_user])
     as_client.post("/account/notifications/read/", {"id": [str(theirs.pk)]})
