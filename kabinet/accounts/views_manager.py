@@ -27,7 +27,7 @@ def search_clients(form: ClientSearchForm, user: User) -> QuerySet[Client]:
         return qs
     q = form.cleaned_data["q"].strip()
     if q:
-        if q.isdigit():
+        if q.isascii() and q.isdigit():
             # Contract numbers and INNs are digits: an exact or prefix match uses the index.
             qs = qs.filter(
                 Q(contract_number__startswith=q)

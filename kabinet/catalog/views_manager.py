@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from kabinet.audit.services import audit_entries_for
 from kabinet.core.forms import add_service_errors
 from kabinet.core.http import AuthedHttpRequest
+from kabinet.lib import is_db_id
 from kabinet.subscriptions.models import SubscriptionStatus
 
 from . import services
@@ -113,7 +114,7 @@ def tariff_list(request: AuthedHttpRequest) -> HttpResponse:
     if visibility in Visibility.values:
         qs = qs.filter(visibility=visibility)
     service_id = request.GET.get("service", "")
-    if service_id.isdigit():
+    if is_db_id(service_id):
         qs = qs.filter(service_id=service_id)
     return render(
         request,
@@ -131,7 +132,7 @@ def tariff_list(request: AuthedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tariff_create(request: AuthedHttpRequest) -> HttpResponse:
     raw = request.GET.get("service") or request.POST.get("service") or ""
-    service = get_object_or_404(Service, pk=int(raw)) if raw.isdigit() else None
+    service = get_object_or_404(Service, pk=int(raw)) if is_db_id(raw) else None
     if service is None:
         return render(
             request, "catalog/manager/tariff_pick_service.html", {"services": Service.objects.all()}

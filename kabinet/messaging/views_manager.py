@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from kabinet.accounts.models import Client
 from kabinet.core.forms import add_service_errors
 from kabinet.core.http import AuthedHttpRequest
+from kabinet.lib import is_db_id
 from kabinet.lib.uploads import private_file_response
 from kabinet.notifications.models import EmailStatus, Notification
 
@@ -53,7 +54,7 @@ def thread_list(request: AuthedHttpRequest) -> HttpResponse:
 def thread_new(request: AuthedHttpRequest) -> HttpResponse:
     initial = {}
     client_pk = request.GET.get("client", "")
-    if client_pk.isdigit():
+    if is_db_id(client_pk):
         client = Client.objects.filter(pk=int(client_pk)).first()
         if client is not None:
             initial["contract"] = client.contract_number

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from kabinet.accounts.models import Role, User
 from kabinet.catalog.models import ParameterSpec, ParamType, Service
 from kabinet.core.forms import AttachmentsField
+from kabinet.lib import is_db_id
 
 from .models import RequestKind, RequestStatus, Rule, RuleAction
 
@@ -70,7 +71,7 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = managers()  # type: ignore[attr-defined]
         # Any ids are acceptable here: the service decides each request on its own.
-        self.fields["ids"].choices = [(i, i) for i in self.data.getlist("ids") if i.isdigit()]  # type: ignore[attr-defined,union-attr]
+        self.fields["ids"].choices = [(i, i) for i in self.data.getlist("ids") if is_db_id(i)]  # type: ignore[attr-defined,union-attr]
 
 
 class QueueFilterForm(forms.Form):
