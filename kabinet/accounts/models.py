@@ -75,6 +75,8 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
+        # Staff lists (assignees, managers' filters) among hundreds of thousands of users.
+        indexes = [models.Index(fields=["role", "last_name"], name="user_role_idx")]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email

@@ -38,7 +38,10 @@ def _filtered(request: HttpRequest) -> tuple[PaymentFilterForm, Any]:
 @require_GET
 def payments(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = selectors.payment_totals(qs)
+    paginator = Paginator(qs, PAGE_SIZE)
+    paginator.count = totals["count"]  # the totals counted them already: one pass, not two
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -47,7 +50,7 @@ def payments(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "totals": selectors.payment_totals(qs),
+            "totals": totals,
             "query": query.urlencode(),
         },
     )
