@@ -3,7 +3,12 @@ version number that is part of every key, so a change is visible at once on ever
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 VERSION_KEY = "public-pages:version"
 
@@ -21,3 +26,59 @@ def public_cache_bump(*args: object, **kwargs: object) -> None:
         cache.incr(VERSION_KEY)
     except ValueError:
         cache.set(VERSION_KEY, 2, timeout=None)
+
+
+def page_cache_key(request: HttpRequest, language: str | None) -> str:
+    return f"page:{language}:{request.get_host()}:{request.path}"
+
+
+def page_cache_lookup(key: str) -> tuple[HttpResponse | None, Any]:
+    """The cached page under ``key`` if it is of the current version, and that version.
+
+    One round trip: the version and the page come back together; a page stored under an
+    older version (before a publish or a price change) is a miss.
+    """
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY) or public_cache_version()
+    hit = found.get(key)
+    if hit is None or hit[0] != version:
+        return None, version
+    _version, body, content_type = hit
+    response = HttpResponse(body, content_type=content_type)
+    response["X-Cache"] = "hit"
+    return response, version
+
+
+# Paths that are never public CMS pages: no cache look-up for them.
+_NOT_PAGES = (
+    "/cabinet/", "/manager/", "/editor/", "/account/", "/help/", "/pay/", "/static/",
+    "/media/", "/documents/", "/django-admin/", "/login/", "/logout/", "/language/",
+)  # fmt: skip
+
+
+class PublicPageCacheMiddleware:
+    """Serves a cached public page to an anonymous visitor before the rest of the stack.
+
+    The page cache is filled only by the CMS's serve view (cms.views.serve), for anonymous
+    GETs without a query string; a hit here is exactly what that view would answer, without
+    sessions, CSRF, authentication and messages around it. Placed after the security and
+    Content-Security-Policy middleware, so their headers are still added.
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method == "GET"
+            and not request.META.get("QUERY_STRING")
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and not request.path.startswith(_NOT_PAGES)
+        ):
+            language = translation.get_language_from_request(request)
+            response, _version = page_cache_lookup(page_cache_key(request, language))
+            if response is not None:
+                response["Content-Language"] = language
+                response["Vary"] = "Accept-Language, Cookie"
+                return response
+        return self.get_response(request)

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from wagtail.models import Page
 from wagtail.views import serve as wagtail_serve
 
-from .cache import VERSION_KEY, public_cache_version
+from .cache import page_cache_key, page_cache_lookup
 
 CACHE_SECONDS = 600
 
@@ -24,16 +24,9 @@ def serve(request: HttpRequest, path: str) -> HttpResponse:
     )
     if not cacheable:
         return wagtail_serve(request, path)
-    # One round trip: the current version and the page come back together; a page stored
-    # under an older version (before a publish or a price change) is a miss.
-    key = f"page:{get_language()}:{request.get_host()}:{request.path}"
-    found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY) or public_cache_version()
-    hit = found.get(key)
-    if hit is not None and hit[0] == version:
-        _version, body, content_type = hit
-        response = HttpResponse(body, content_type=content_type)
-        response["X-Cache"] = "hit"
+    key = page_cache_key(request, get_language())
+    response, version = page_cache_lookup(key)
+    if response is not None:
         return response
     response = wagtail_serve(request, path)
     if response.status_code == 200 and not response.cookies and hasattr(response, "render"):

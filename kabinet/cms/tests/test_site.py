@@ -168,6 +168,37 @@ def test_anonymous_pages_are_cached_and_publish_invalidates(client, site):
     assert "Контакты и реквизиты" in response.content.decode()
 
 
+def test_a_cached_page_is_served_before_sessions_with_every_security_header(client, site):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert ru(client).get("/contacts/")["X-Cache"] == "miss"
+    with CaptureQueriesContext(connection) as queries:
+        hit = ru(client).get("/contacts/")
+    assert hit["X-Cache"] == "hit"
+    assert hit["Content-Language"] == "ru"
+    assert "Accept-Language" in hit["Vary"]
+    assert "default-src" in hit["Content-Security-Policy"]
+    assert hit["X-Frame-Options"] == "DENY"
+    assert hit["X-Content-Type-Options"] == "nosniff"
+    assert not hit.cookies
+    # Nothing around it ran: no session, user or page lookup (the cache table is not a
+    # query when Redis is the cache; the database cache reads its table once).
+    assert not [q for q in queries.captured_queries if "kabinet_cache" not in q["sql"]]
+    # Each language has its own copy; a signed-in visitor never gets the cached one.
+    client.cookies["kabinet_language"] = "en"
+    assert client.get("/contacts/")["X-Cache"] == "miss"
+    assert client.get("/contacts/")["Content-Language"] == "en"
+
+
+def test_signed_in_visitors_and_query_strings_skip_the_page_cache(client, site, manager):
+    ru(client).get("/contacts/")
+    assert "X-Cache" not in ru(client).get("/contacts/?utm=1")
+    client.force_login(manager)
+    response = ru(client).get("/contacts/")
+    assert "X-Cache" not in response
+
+
 def test_cached_pages_carry_no_csrf_token(client, site):
     body = ru(client).get("/").content.decode()
     assert "csrfmiddlewaretoken" not in body
