@@ -1,14 +1,19 @@
 """Public pages are cached for anonymous visitors; any publish or price change bumps a
-version number that is part of every key, so a change is visible at once on every server."""
+version number stored with every cached page, so a change is visible at once on every
+server (a page of an older version is a miss)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import translation
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "public-pages:version"
 
@@ -49,13 +54,6 @@ def page_cache_lookup(key: str) -> tuple[HttpResponse | None, Any]:
     return response, version
 
 
-# Paths that are never public CMS pages: no cache look-up for them.
-_NOT_PAGES = (
-    "/cabinet/", "/manager/", "/editor/", "/account/", "/help/", "/pay/", "/static/",
-    "/media/", "/documents/", "/django-admin/", "/login/", "/logout/", "/language/",
-)  # fmt: skip
-
-
 class PublicPageCacheMiddleware:
     """Serves a cached public page to an anonymous visitor before the rest of the stack.
 
@@ -73,12 +71,24 @@ class PublicPageCacheMiddleware:
             request.method == "GET"
             and not request.META.get("QUERY_STRING")
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and not request.path.startswith(_NOT_PAGES)
+            and _is_cms_page(request.path_info)
         ):
             language = translation.get_language_from_request(request)
-            response, _version = page_cache_lookup(page_cache_key(request, language))
+            try:
+                response, _version = page_cache_lookup(page_cache_key(request, language))
+            except Exception:  # the cache is down: the page is served the slow way
+                logger.warning("page cache unavailable", exc_info=True)
+                response = None
             if response is not None:
                 response["Content-Language"] = language
                 response["Vary"] = "Accept-Language, Cookie"
                 return response
         return self.get_response(request)
+
+
+def _is_cms_page(path: str) -> bool:
+    """Only what the CMS's serve view answers can be in the page cache."""
+    try:
+        return resolve(path).url_name == "wagtail_serve"
+    except Resolver404:
+        return False
