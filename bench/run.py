@@ -747,14 +747,18 @@ def machine() -> str:
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| figure | rps | p99 ms | ratio | aim | met |",
-        "|---|---:|---:|---:|---:|:-:|",
+        "| figure | rps | p99 ms | ratio | aim | met | notes |",
+        "|---|---:|---:|---:|---:|:-:|---|",
     ]
     for row in rows:
         p99 = "" if row.p99_ms is None else f"{row.p99_ms:.1f}"
-        met = "yes" if row.ratio >= row.aim else "**no**"
+        if row.aim is None:
+            aim, met = "—", "—"
+        else:
+            aim, met = str(row.aim), "yes" if row.ratio >= row.aim else "**no**"
+        note = row.extra.get("note", "")
         lines.append(
-            f"| {row.name} | {row.rps:.0f} | {p99} | {row.ratio:.3f} | {row.aim} | {met} |"
+            f"| {row.name} | {row.rps:.0f} | {p99} | {row.ratio:.3f} | {aim} | {met} | {note} |"
         )
     return "\n".join(lines)
 

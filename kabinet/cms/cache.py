@@ -4,13 +4,15 @@ server (a page of an older version is a miss)."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import URLResolver, get_resolver
 from django.utils import translation
 
 logger = logging.getLogger(__name__)
@@ -86,9 +88,30 @@ class PublicPageCacheMiddleware:
         return self.get_response(request)
 
 
+_PAGE_PATH = re.compile(r"/(?:[\w\-]+/)*")
+
+
+@functools.cache
+def _app_prefixes() -> tuple[str, ...]:
+    """The literal beginnings of every route that is not the CMS's catch-all (login/, pay/,
+    cabinet/, …), read once from the URLconf so a new app route is never looked up."""
+    prefixes: set[str] = set()
+
+    def walk(patterns: list[Any], base: str) -> None:
+        for entry in patterns:
+            route = str(entry.pattern)
+            if getattr(entry, "name", None) == "wagtail_serve":
+                continue
+            literal = re.split(r"[<^$(\[?*+\\]", route, maxsplit=1)[0]
+            if isinstance(entry, URLResolver) and not literal:
+                walk(entry.url_patterns, base)
+            elif literal or base:
+                prefixes.add("/" + base + literal)
+
+    walk(get_resolver().url_patterns, "")
+    return tuple(sorted(prefixes))
+
+
 def _is_cms_page(path: str) -> bool:
     """Only what the CMS's serve view answers can be in the page cache."""
-    try:
-        return resolve(path).url_name == "wagtail_serve"
-    except Resolver404:
-        return False
+    return _PAGE_PATH.fullmatch(path) is not None and not path.startswith(_app_prefixes())
