@@ -7,18 +7,22 @@ from typing import Any
 from django.db import transaction
 
 from .models import OutboxRecord
+from .registry import is_outbound, register_outbound
 
-SITE_TO_BILLING_TYPES = {
-    "client.upserted",
-    "subscription.upserted",
-    "tariff.upserted",
-    "payment.captured",
-    "payment.refunded",
-}
+
+def register() -> None:
+    """The website→billing types of the spec's first list (other apps register their own)."""
+    register_outbound(
+        "client.upserted",
+        "subscription.upserted",
+        "tariff.upserted",
+        "payment.captured",
+        "payment.refunded",
+    )
 
 
 def outbox_record(*, type: str, data: dict[str, Any]) -> OutboxRecord:
-    if type not in SITE_TO_BILLING_TYPES:
+    if not is_outbound(type):
         raise ValueError(f"unknown site-to-billing record type {type!r}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_record must run inside the transaction of the change")

@@ -105,39 +105,19 @@ def _pdf(value: Any) -> bytes:
         raise RecordError("is not valid base64") from None
 
 
-SCHEMAS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "balance.snapshot": {"contract": _text(20), "balance": _money, "as_of": _time},
-    "charge.posted": {
-        "contract": _text(20),
-        "charge_id": _text(MAX_ID),
-        "amount": _money,
-        "period": _period,
-        "description": _text(empty=True),
-    },
-    "subscription.status": {
-        "contract": _text(20),
-        "subscription_id": _text(MAX_ID),
-        "status": _choice(STATUSES),
-    },
-    "client.status": {"contract": _text(20), "status": _choice(STATUSES)},
-    "usage.summary": {
-        "contract": _text(20),
-        "period": _period,
-        "zone": _choice(ZONES),
-        "calls": _count,
-        "minutes": _count,
-        "amount": _money,
-    },
-    "document.issued": {
-        "contract": _text(20),
-        "document_id": _text(MAX_ID),
-        "kind": _choice(KINDS),
-        "number": _text(MAX_ID),
-        "date": _date,
-        "amount": _money,
-        "pdf_base64": _pdf,
-    },
-}
+# Filled by ``registry.register_inbound``: the fields of every billing→website type.
+SCHEMAS: dict[str, dict[str, Callable[[Any], Any]]] = {}
+
+# Field checkers for the record types' ``fields`` (each returns the parsed value or raises
+# RecordError saying what is wrong).
+text = _text
+money = _money
+count = _count
+choice = _choice
+time = _time
+period = _period
+date = _date
+pdf = _pdf
 
 
 def parse_record(line: bytes) -> Record:

@@ -10,30 +10,23 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from kabinet.accounts.models import Client, User
-from kabinet.accounts.services import client_set_status
 from kabinet.audit.services import audit_record
 from kabinet.core.security import security_event
 from kabinet.lib.signing import KeyRing, Signer, load_private_key
 from kabinet.subscriptions.models import Subscription
-from kabinet.subscriptions.services import subscription_set_status
 
 from .models import (
-    BalanceSnapshot,
-    BillingDocument,
-    Charge,
     Direction,
     ExchangePackage,
     ImportedRecord,
     OutboxRecord,
     PackageStatus,
-    UsageSummary,
 )
 from .packages import (
     BILLING_TO_SITE,
@@ -46,6 +39,7 @@ from .packages import (
     write_package,
 )
 from .records import Record, RecordError, parse_record
+from .registry import ApplyContext, Known, ScanContext, inbound_type
 
 logger = logging.getLogger(__name__)
 
@@ -162,33 +156,22 @@ def _sha256(file: IO[bytes]) -> tuple[str, int]:
 # --- import --------------------------------------------------------------------------------
 
 
-@dataclass
-class _Known:
-    """Contracts and subscriptions the website knows (small next to any package)."""
+def _load_known() -> Known:
+    return Known(
+        clients=dict(Client.objects.values_list("contract_number", "pk")),
+        subscriptions={
+            (contract, str(pk)): pk
+            for pk, contract in Subscription.objects.values_list("pk", "client__contract_number")
+        },
+    )
 
-    clients: dict[str, int]
-    subscriptions: dict[tuple[str, str], int]
 
-    @classmethod
-    def load(cls) -> _Known:
-        return cls(
-            clients=dict(Client.objects.values_list("contract_number", "pk")),
-            subscriptions={
-                (contract, str(pk)): pk
-                for pk, contract in Subscription.objects.values_list(
-                    "pk", "client__contract_number"
-                )
-            },
-        )
-
-    def problem(self, record: Record) -> str | None:
-        contract = record.data["contract"]
-        if contract not in self.clients:
-            return f"unknown contract {contract!r}"
-        subscription = (contract, record.data.get("subscription_id", ""))
-        if record.type == "subscription.status" and subscription not in self.subscriptions:
-            return f"unknown subscription {subscription[1]!r} of contract {contract!r}"
-        return None
+def _problem(ctx: ScanContext, record: Record) -> str | None:
+    contract = record.data["contract"]
+    if contract not in ctx.known.clients:
+        return f"unknown contract {contract!r}"
+    check = inbound_type(record.type).check
+    return check(ctx, record) if check is not None else None
 
 
 @dataclass
@@ -204,9 +187,10 @@ class _Scan:
             self.errors.append(f"line {line}: {reason}")
 
 
-def _scan(reader: PackageReader, known: _Known) -> _Scan:
+def _scan(reader: PackageReader, known: Known) -> _Scan:
     """First pass: count, hash and validate every line without keeping any of them."""
     scan = _Scan()
+    ctx = ScanContext(known=known)
     digest = hashlib.sha256()
     for number, line in reader.iter_lines():
         digest.update(line)
@@ -216,7 +200,7 @@ def _scan(reader: PackageReader, known: _Known) -> _Scan:
         except RecordError as exc:
             scan.error(number, str(exc))
             continue
-        problem = known.problem(record)
+        problem = _problem(ctx, record)
         if problem:
             scan.error(number, problem)
     scan.sha256 = digest.hexdigest()
@@ -239,7 +223,7 @@ def exchange_import(
     try:
         with PackageReader(file, keyring=keyring, direction=BILLING_TO_SITE) as reader:
             manifest = reader.manifest
-            known = _Known.load()
+            known = _load_known()
             scan = _scan(reader, known)
             if scan.count != manifest.record_count:
                 return _reject(
@@ -330,16 +314,15 @@ def _batches(reader: PackageReader) -> Iterator[list[tuple[int, Record]]]:
         yield batch
 
 
-_DOCUMENT_FIELDS = ["client", "kind", "number", "date", "amount", "pdf", "has_pdf", "package"]
-
-
 class _Applier:
-    def __init__(self, package: ExchangePackage, known: _Known) -> None:
-        self.package = package
-        self.known = known
+    def __init__(self, package: ExchangePackage, known: Known) -> None:
+        self.ctx = ApplyContext(package=package, known=known)
         self.applied = 0
         self.skipped = 0
-        self.notes: list[str] = []
+
+    @property
+    def notes(self) -> list[str]:
+        return self.ctx.notes
 
     def batch(self, batch: list[tuple[int, Record]]) -> None:
         ids = [record.id for _number, record in batch]
@@ -354,91 +337,18 @@ class _Applier:
             seen.add(record.id)
             fresh.append((number, record))
         ImportedRecord.objects.bulk_create(
-            [ImportedRecord(record_id=r.id, package=self.package) for _n, r in fresh]
+            [ImportedRecord(record_id=r.id, package=self.ctx.package) for _n, r in fresh]
         )
-        snapshots: list[BalanceSnapshot] = []
-        charges: dict[str, Charge] = {}
-        usage: dict[tuple[int, str, str], UsageSummary] = {}
-        documents: dict[str, BillingDocument] = {}
-        for number, record in fresh:
-            data = record.data
-            client_id = self.known.clients[data["contract"]]
-            common = {"client_id": client_id, "package": self.package}
-            if record.type == "balance.snapshot":
-                snapshots.append(
-                    BalanceSnapshot(balance=data["balance"], as_of=data["as_of"], **common)
-                )
-            elif record.type == "charge.posted":
-                charges[data["charge_id"]] = Charge(
-                    charge_id=data["charge_id"],
-                    amount=data["amount"],
-                    period=data["period"],
-                    description=data["description"],
-                    **common,
-                )
-            elif record.type == "usage.summary":
-                usage[(client_id, data["period"], data["zone"])] = UsageSummary(
-                    period=data["period"],
-                    zone=data["zone"],
-                    calls=data["calls"],
-                    minutes=data["minutes"],
-                    amount=data["amount"],
-                    **common,
-                )
-            elif record.type == "document.issued":
-                documents[data["document_id"]] = BillingDocument(
-                    document_id=data["document_id"],
-                    kind=data["kind"],
-                    number=data["number"],
-                    date=data["date"],
-                    amount=data["amount"],
-                    pdf=data["pdf_base64"],
-                    has_pdf=bool(data["pdf_base64"]),
-                    **common,
-                )
-            else:
-                self._status(number, record)
-        BalanceSnapshot.objects.bulk_create(snapshots)
-        # Billing may send a corrected charge, summary or document again under a new
-        # record id: the newest version wins.
-        Charge.objects.bulk_create(
-            charges.values(),
-            update_conflicts=True,
-            unique_fields=["charge_id"],
-            update_fields=["client", "amount", "period", "description", "package"],
-        )
-        UsageSummary.objects.bulk_create(
-            usage.values(),
-            update_conflicts=True,
-            unique_fields=["client", "period", "zone"],
-            update_fields=["calls", "minutes", "amount", "package"],
-        )
-        BillingDocument.objects.bulk_create(
-            documents.values(),
-            update_conflicts=True,
-            unique_fields=["document_id"],
-            update_fields=_DOCUMENT_FIELDS,
-        )
+        # Consecutive records of one type are applied together, in the package's order.
+        run: list[tuple[int, Record]] = []
+        for item in fresh:
+            if run and run[-1][1].type != item[1].type:
+                inbound_type(run[-1][1].type).apply(self.ctx, run)
+                run = []
+            run.append(item)
+        if run:
+            inbound_type(run[-1][1].type).apply(self.ctx, run)
         self.applied += len(fresh)
-
-    def _status(self, number: int, record: Record) -> None:
-        data = record.data
-        try:
-            if record.type == "client.status":
-                client = Client.objects.get(pk=self.known.clients[data["contract"]])
-                if client.status != data["status"]:
-                    client_set_status(actor=None, client=client, status=data["status"])
-            else:
-                subscription = Subscription.objects.get(
-                    pk=self.known.subscriptions[(data["contract"], data["subscription_id"])]
-                )
-                subscription_set_status(
-                    actor=None, subscription=subscription, status=data["status"]
-                )
-        except ValidationError as exc:
-            # The website's own rules win (a closed contract is never reopened); the
-            # package still applies and the manager sees why this line changed nothing.
-            self.notes.append(f"line {number}: not applied: {' '.join(exc.messages)}")
 
 
 def _apply(
@@ -446,7 +356,7 @@ def _apply(
     meta: dict[str, Any],
     manifest: Manifest,
     reader: PackageReader,
-    known: _Known,
+    known: Known,
     progress: Callable[[int], None] | None,
 ) -> ImportResult:
     try:
