@@ -374,6 +374,10 @@ KABINET_HEALTH_TASK_BACKLOG_SECONDS = env_int("KABINET_HEALTH_TASK_BACKLOG_SECON
 # Hours a change may wait for export to billing, and an exported package for billing's ack.
 KABINET_HEALTH_OUTBOX_HOURS = env_int("KABINET_HEALTH_OUTBOX_HOURS", 24)
 KABINET_HEALTH_PACKAGE_HOURS = env_int("KABINET_HEALTH_PACKAGE_HOURS", 48)
+# Who sees the checks behind ok/fail: monitoring sending "Authorization: Bearer <token>",
+# and these addresses or networks (read through KABINET_TRUSTED_PROXIES). Staff always do.
+KABINET_HEALTHZ_TOKEN = env_str("KABINET_HEALTHZ_TOKEN")
+KABINET_HEALTHZ_ALLOWED_IPS = env_list("KABINET_HEALTHZ_ALLOWED_IPS")
 
 # --- Logging: one line per event, security events on their own logger ---------------------
 LOGGING = {
@@ -388,6 +392,10 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django_tasks": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
+        # Libraries that chat at INFO (fontTools logs every font subset of every PDF).
+        "fontTools": {"level": "WARNING"},
+        "fpdf": {"level": "WARNING"},
+        "PIL": {"level": "WARNING"},
         "kabinet.security": {"level": "INFO"},
     },
 }

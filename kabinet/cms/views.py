@@ -9,6 +9,8 @@ from django.views.decorators.http import require_GET
 from wagtail.models import Page
 from wagtail.views import serve as wagtail_serve
 
+from kabinet.lib.search import search_words
+
 from .cache import page_cache_key, page_cache_lookup
 
 CACHE_SECONDS = 600
@@ -39,9 +41,10 @@ def serve(request: HttpRequest, path: str) -> HttpResponse:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
+    words = search_words(query)
     results = []
-    if query:
-        results = list(Page.objects.live().public().specific().search(query)[:30])
+    if words:
+        results = list(Page.objects.live().public().specific().search(words)[:30])
         language = (get_language() or "ru")[:2]
         results = [p for p in results if p.locale.language_code == language]
     return render(request, "cms/search.html", {"query": query, "results": results})

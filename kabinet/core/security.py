@@ -32,6 +32,12 @@ def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def address_in(address: str, networks: list[str] | tuple[str, ...]) -> bool:
+    """Whether ``address`` (as ``client_address`` gives it) is in one of ``networks``."""
+    parsed = _parse(address)
+    return parsed is not None and any(parsed in net for net in _networks(tuple(networks)))
+
+
 def client_address(request: HttpRequest) -> str:
     """The address of whoever sent the request, as limits and logs must see it.
 

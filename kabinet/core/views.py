@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .access import area_for, forbidden, home_url_for
-from .security import safe_next_url, security_event
+from .security import address_in, client_address, safe_next_url, security_event
 
 
 def home_redirect(request: HttpRequest) -> HttpResponse:
@@ -43,24 +45,48 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403_csrf.html", status=403)
 
 
+def _may_see_health_detail(request: HttpRequest) -> bool:
+    """Staff, monitoring with the token, or an address on the health allow-list."""
+    from django.conf import settings
+
+    token = settings.KABINET_HEALTHZ_TOKEN
+    given = request.headers.get("Authorization", "")
+    if token and constant_time_compare(given, f"Bearer {token}"):
+        return True
+    if settings.KABINET_HEALTHZ_ALLOWED_IPS and address_in(
+        client_address(request), settings.KABINET_HEALTHZ_ALLOWED_IPS
+    ):
+        return True
+    try:
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated and user.is_operator_staff)
+    except DatabaseError:  # the session could not be read: the database is what is down
+        return False
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     """Database, scheduler and worker heartbeats, task backlog and billing exchange lag.
 
-    503 names the failing checks; never a 500, even with the database gone.
+    503 when a check fails; never a 500, even with the database gone. A stranger learns
+    only ``ok`` or ``fail``: the checks and their figures go to staff, to monitoring with
+    ``KABINET_HEALTHZ_TOKEN`` and to the addresses in ``KABINET_HEALTHZ_ALLOWED_IPS``.
     """
     from .health import health_checks
 
     checks = health_checks()
     failing = [check.name for check in checks if not check.ok]
+    status = 503 if failing else 200
+    if not _may_see_health_detail(request):
+        return JsonResponse({"status": "fail" if failing else "ok"}, status=status)
     return JsonResponse(
         {
             "status": "fail" if failing else "ok",
             "failing": failing,
             "checks": {check.name: check.as_dict() for check in checks},
         },
-        status=503 if failing else 200,
+        status=status,
     )
 
 

@@ -7,6 +7,8 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from kabinet.lib.search import search_words
+
 from .models import Cabinet, HelpArticlePage
 from .selectors import article_for_screen, help_articles, help_index
 
@@ -96,10 +98,11 @@ def help_for_path(request: HttpRequest, cabinet: str) -> HttpResponse:
 def help_search(request: HttpRequest, cabinet: str) -> HttpResponse:
     index = _index_or_404(cabinet)
     query = request.GET.get("q", "").strip()[:200]
+    words = search_words(query)
     results: list[HelpArticlePage] = []
-    if query:
+    if words:
         results = list(
-            HelpArticlePage.objects.live().child_of(index).search(query, operator="and")[:30]
+            HelpArticlePage.objects.live().child_of(index).search(words, operator="and")[:30]
         )
     return render(
         request,

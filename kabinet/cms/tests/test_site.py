@@ -246,3 +246,19 @@ def test_managers_edit_news_and_service_pages_only(site):
         assert not page.permissions_for_user(manager).can_edit()
     for page in (home, about, news, service):
         assert page.permissions_for_user(editor).can_publish()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '"MP3', "MP3*", "NEAR(MP3", "AND OR NOT", "-MP3", "^MP3", "%", "_", "\\", "'", "MP3)"],
+)
+def test_search_with_query_syntax_in_the_words_answers_a_page(client, site, query):
+    response = ru(client).get("/search/", {"q": query})
+    assert response.status_code == 200
+    titles = [p.title for p in response.context["results"]]
+    assert titles in ([], ["Голосовая почта"])
+
+
+def test_search_reads_words_around_stray_quotes_and_operators(client, site):
+    response = ru(client).get("/search/", {"q": '"MP3 NEAR('})
+    assert [p.title for p in response.context["results"]] == ["Голосовая почта"]

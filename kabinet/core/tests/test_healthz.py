@@ -21,6 +21,18 @@ def beat(name: str, seconds_ago: int = 0) -> None:
     )
 
 
+TOKEN = "monitoring-token-1234"
+
+
+@pytest.fixture
+def client(settings):
+    """Monitoring: sees every check by the health token."""
+    from django.test import Client
+
+    settings.KABINET_HEALTHZ_TOKEN = TOKEN
+    return Client(headers={"Authorization": f"Bearer {TOKEN}"})
+
+
 @pytest.fixture
 def alive(db):
     beat("scheduler", 10)
@@ -173,3 +185,43 @@ def test_database_down_is_503_not_500(client, django_db_blocker):
     data = response.json()
     assert data["failing"] == ["database"]
     assert data["checks"] == {"database": {"ok": False, "error": "OperationalError"}}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}]
+)
+def test_a_stranger_learns_only_ok_or_fail(settings, alive, headers):
+    from django.test import Client
+
+    settings.KABINET_HEALTHZ_TOKEN = TOKEN
+    response = Client(headers=headers).get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    WorkerHeartbeat.objects.filter(name="worker").delete()
+    response = Client(headers=headers).get("/healthz")
+    assert (response.status_code, response.json()) == (503, {"status": "fail"})
+
+
+@pytest.mark.django_db
+def test_without_a_token_configured_no_bearer_opens_the_detail(settings, alive):
+    from django.test import Client
+
+    settings.KABINET_HEALTHZ_TOKEN = ""
+    response = Client(headers={"Authorization": "Bearer "}).get("/healthz")
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_staff_and_allowed_addresses_see_the_checks(settings, alive, manager, client_user):
+    from django.test import Client
+
+    from kabinet.conftest import logged_in
+
+    assert "checks" in logged_in(manager).get("/healthz").json()
+    assert "checks" not in logged_in(client_user).get("/healthz").json()
+    settings.KABINET_HEALTHZ_ALLOWED_IPS = ["10.1.0.0/16"]
+    assert "checks" in Client(REMOTE_ADDR="10.1.2.3").get("/healthz").json()
+    assert "checks" not in Client(REMOTE_ADDR="10.2.0.1").get("/healthz").json()
+    # A forged X-Forwarded-For from an untrusted peer is not believed.
+    forged = Client(REMOTE_ADDR="10.2.0.1", HTTP_X_FORWARDED_FOR="10.1.2.3")
+    assert "checks" not in forged.get("/healthz").json()

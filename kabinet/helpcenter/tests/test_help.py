@@ -157,3 +157,17 @@ def test_article_has_previous_next_and_see_also(loaded, as_client):
 def test_help_follows_the_language(loaded, as_client):
     as_client.cookies["kabinet_language"] = "ru"
     assert "Как пригласить коллегу" in as_client.get("/help/client/company-users/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "query", ['"', '"invitation', "invitation*", "NEAR(", "AND OR NOT", "-x", "^", "%", "\\"]
+)
+def test_help_search_with_query_syntax_answers_a_page(loaded, as_client, query):
+    response = as_client.get("/help/client/search/", {"q": query})
+    assert response.status_code == 200
+    assert [a.slug for a in response.context["results"]] in ([], ["company-users"])
+
+
+def test_help_search_reads_words_around_stray_quotes(loaded, as_client):
+    response = as_client.get("/help/client/search/", {"q": '"invitation'})
+    assert [a.slug for a in response.context["results"]] == ["company-users"]
