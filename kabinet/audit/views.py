@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.accounts.models import Role, User
+from kabinet.core.forms import FilterDateField
 from kabinet.core.http import AuthedHttpRequest
 
 from .models import AuditEntry
@@ -22,12 +23,8 @@ class AuditFilterForm(forms.Form):
     )
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
     obj = forms.CharField(label=_("Object contains"), required=False, max_length=100)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = FilterDateField(label=_("From"), required=False)
+    date_to = FilterDateField(label=_("To"), required=False)
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

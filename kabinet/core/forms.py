@@ -1,3 +1,4 @@
+import datetime
 from typing import Any
 
 from django import forms
@@ -59,3 +60,24 @@ def add_service_errors(form: Any, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+class FilterDateField(forms.DateField):
+    """A date in a list's filter: within years a business record can have, or a clear error.
+
+    ``9999-12-31`` is a valid date, but a day after it is not, and a range ending there
+    would overflow where the filter adds a day.
+    """
+
+    EARLIEST = datetime.date(2000, 1, 1)
+    LATEST = datetime.date(2100, 12, 31)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> datetime.date | None:
+        day = super().clean(value)
+        if day is not None and not (self.EARLIEST <= day <= self.LATEST):
+            raise ValidationError(_("Enter a date between 2000 and 2100."), code="date_range")
+        return day
