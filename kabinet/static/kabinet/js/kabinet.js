@@ -32,6 +32,30 @@
       box.checked = event.target.checked;
     });
   });
+  // A table wider than the screen scrolls sideways: make its box reachable and named for the
+  // keyboard and screen readers (WCAG 2.1.1), only while it actually scrolls.
+  function labelScrollingTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        var table = box.querySelector("table");
+        var caption = table && (table.getAttribute("aria-label") || (table.caption && table.caption.textContent));
+        var heading = box.closest("section, .card, main");
+        heading = heading && heading.querySelector("h1, h2, h3");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (caption || (heading && heading.textContent) || document.title).trim());
+        box.setAttribute("data-scroll-labelled", "");
+      } else if (!scrolls && box.hasAttribute("data-scroll-labelled")) {
+        ["tabindex", "role", "aria-label", "data-scroll-labelled"].forEach(function (name) {
+          box.removeAttribute(name);
+        });
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", labelScrollingTables);
+  document.addEventListener("htmx:afterSettle", labelScrollingTables);
+  window.addEventListener("resize", labelScrollingTables);
   // Auto-submit filter selects: <select data-autosubmit>
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();
