@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "kabinet.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cached public pages for anonymous visitors, before sessions and the rest.
-    "kabinet.cms.cache.PublicPageCacheMiddleware",
+    "kabinet.core.pagecache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

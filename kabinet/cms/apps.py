@@ -11,8 +11,8 @@ class CmsConfig(AppConfig):
         from wagtail.signals import page_published, page_unpublished
 
         from kabinet.catalog.models import Service, Tariff, TariffOffer, TariffVersion
+        from kabinet.core.pagecache import public_cache_bump
 
-        from .cache import public_cache_bump
         from .models import Menu, MenuItem
 
         page_published.connect(public_cache_bump, dispatch_uid="cms_cache_published")

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -9,33 +7,13 @@ from django.views.decorators.http import require_GET
 from wagtail.models import Page
 from wagtail.views import serve as wagtail_serve
 
+from kabinet.core.pagecache import cached_response
 from kabinet.lib.search import search_words
-
-from .cache import page_cache_key, page_cache_lookup
-
-CACHE_SECONDS = 600
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:
     """Wagtail's page view with a shared cache for anonymous visitors."""
-    cacheable = (
-        request.method == "GET"
-        and not request.user.is_authenticated
-        and not request.GET
-        and not request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    )
-    if not cacheable:
-        return wagtail_serve(request, path)
-    key = page_cache_key(request, get_language())
-    response, version = page_cache_lookup(key)
-    if response is not None:
-        return response
-    response = wagtail_serve(request, path)
-    if response.status_code == 200 and not response.cookies and hasattr(response, "render"):
-        response.render()
-        cache.set(key, (version, response.content, response["Content-Type"]), CACHE_SECONDS)
-    response["X-Cache"] = "miss"
-    return response
+    return cached_response(request, lambda: wagtail_serve(request, path))
 
 
 @require_GET

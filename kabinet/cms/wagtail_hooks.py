@@ -1,6 +1,6 @@
 from wagtail import hooks
 
-from kabinet.cms.cache import public_cache_bump
+from kabinet.core.pagecache import public_cache_bump
 
 
 @hooks.register("after_delete_page")

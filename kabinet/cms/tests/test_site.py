@@ -151,7 +151,7 @@ def test_service_page_follows_a_price_change_at_once(client, site, manager):
     body = ru(client).get(url).content.decode()
     assert "550,00" in body  # announced as the next price
     type(version).objects.filter(pk=version.pk).update(effective_from=timezone.localdate())
-    from kabinet.cms.cache import public_cache_bump
+    from kabinet.core.pagecache import public_cache_bump
 
     public_cache_bump()
     assert 'data-testid="price-local-start">550,00' in ru(client).get(url).content.decode()

@@ -14,8 +14,8 @@ from urllib.parse import urldefrag, urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Error as PlaywrightError
 from django.core.management import call_command
+from playwright.sync_api import Error as PlaywrightError
 
 from kabinet.conftest import browser_login
 
@@ -81,8 +81,10 @@ def _walk(page, base: str, starts: list[str], prefixes: tuple[str, ...], public:
             response = page.goto(base + target)
         except PlaywrightError:  # a download, not a page
             continue
-        if response is None or response.status >= 400 or "text/html" not in (
-            response.headers.get("content-type", "")
+        if (
+            response is None
+            or response.status >= 400
+            or "text/html" not in (response.headers.get("content-type", ""))
         ):
             continue
         found.append(target)
