@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 
@@ -309,6 +311,13 @@ MENUS: dict[str, dict[str, list[tuple[str, str]]]] = {
 }
 
 
+def _site_address() -> dict[str, Any]:
+    """The Site record's host and port from KABINET_SITE_URL (Wagtail's "view live" links)."""
+    parts = urlsplit(settings.SITE_URL)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return {"hostname": parts.hostname or "localhost", "port": port}
+
+
 def _publish(page: Page) -> None:
     page.save_revision().publish()
 
@@ -358,8 +367,7 @@ def seed_site() -> list[str]:
         Site.objects.update_or_create(
             is_default_site=True,
             defaults={
-                "hostname": "localhost",
-                "port": 80,
+                **_site_address(),
                 "root_page": home,
                 "site_name": "СевЗапТелеком",
             },

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest
@@ -55,6 +56,18 @@ class SanitisedPage(SeoMixin, Page):
 
     class Meta:
         abstract = True
+
+    def get_url_parts(self, request: Any = None) -> Any:
+        """Absolute URLs (sitemap, canonical links, Open Graph) use ``KABINET_SITE_URL``.
+
+        Kabinet serves one public site, and the address the world knows it by is a setting,
+        not the Site record's host name (``localhost`` in a fresh install).
+        """
+        parts = super().get_url_parts(request)
+        if parts is None or parts[1] is None:
+            return parts
+        site_id, _root_url, page_path = parts
+        return site_id, settings.SITE_URL, page_path
 
     def full_clean(self, *args: Any, **kwargs: Any) -> None:
         for name in self.rich_text_fields:

@@ -224,7 +224,9 @@ def test_sitemap_robots_and_open_graph(client, site):
     sitemap = client.get("/sitemap.xml").content.decode()
     assert "/services/vpbx/" in sitemap
     robots = client.get("/robots.txt").content.decode()
-    assert "Disallow: /cabinet/" in robots and "Sitemap: http://testserver/sitemap.xml" in robots
+    assert (
+        "Disallow: /cabinet/" in robots and "Sitemap: http://127.0.0.1:8000/sitemap.xml" in robots
+    )
     body = ru(client).get("/news/pay-by-card/").content.decode()
     assert '<meta property="og:title" content="Оплата картой без входа в кабинет">' in body
     assert '<meta property="og:type" content="article">' in body
@@ -262,3 +264,18 @@ def test_search_with_query_syntax_in_the_words_answers_a_page(client, site, quer
 def test_search_reads_words_around_stray_quotes_and_operators(client, site):
     response = ru(client).get("/search/", {"q": '"MP3 NEAR('})
     assert [p.title for p in response.context["results"]] == ["Голосовая почта"]
+
+
+def test_absolute_urls_follow_the_configured_site_url(client, site, settings):
+    settings.SITE_URL = "https://lk.example.ru"
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert "<loc>https://lk.example.ru/services/vpbx/</loc>" in sitemap
+    assert "localhost" not in sitemap and "testserver" not in sitemap
+    assert (
+        "Sitemap: https://lk.example.ru/sitemap.xml" in client.get("/robots.txt").content.decode()
+    )
+    body = ru(client).get("/news/pay-by-card/").content.decode()
+    assert '<link rel="canonical" href="https://lk.example.ru/news/pay-by-card/">' in body
+    assert '<meta property="og:url" content="https://lk.example.ru/news/pay-by-card/">' in body
+    # Links inside the site stay relative.
+    assert 'href="/services/vpbx/"' in ru(client).get("/services/").content.decode()

@@ -1,0 +1,120 @@
+"""The record types that cross to and from billing, contributed by the apps that own them.
+
+An app that owns a kind of data registers its record types from its ``AppConfig.ready()``:
+
+* a billing→website type with :func:`register_inbound` — its fields (checked line by line
+  before anything is applied), an optional ``check`` that may look at the database or at
+  the records seen earlier in the same package (both in the first, read-only pass), and an
+  ``apply`` that writes a run of consecutive fresh records of that type inside the import's
+  transaction;
+* a website→billing type with :func:`register_outbound`, so ``outbox_record`` accepts it.
+
+The exchange app itself knows only the package format and the order of the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .records import SCHEMAS, Record
+
+if TYPE_CHECKING:
+    from .models import ExchangePackage
+
+
+@dataclass
+class Known:
+    """Contracts and subscriptions the website knows (small next to any package)."""
+
+    clients: dict[str, int]
+    subscriptions: dict[tuple[str, str], int]
+
+
+@dataclass
+class ScanContext:
+    """What the validating pass knows: the website's contracts, and scratch state per type.
+
+    ``state`` lets a type remember what it saw earlier in the same package (a duplicate id,
+    a number assigned twice) without keeping the package in memory beyond what it needs.
+    """
+
+    known: Known
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def scratch(self, name: str, factory: Callable[[], Any]) -> Any:
+        if name not in self.state:
+            self.state[name] = factory()
+        return self.state[name]
+
+
+@dataclass
+class ApplyContext:
+    """What an ``apply`` gets: the package being imported, the known contracts, and notes."""
+
+    package: ExchangePackage
+    known: Known
+    notes: list[str] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def client_id(self, record: Record) -> int:
+        return self.known.clients[record.data["contract"]]
+
+    def note(self, line: int, text: str) -> None:
+        """A line that applied without effect, and why (shown in the package's report)."""
+        self.notes.append(f"line {line}: {text}")
+
+
+Check = Callable[[ScanContext, Record], "str | None"]
+Apply = Callable[[ApplyContext, list[tuple[int, Record]]], None]
+
+
+@dataclass(frozen=True)
+class InboundType:
+    name: str
+    fields: Mapping[str, Callable[[Any], Any]]
+    apply: Apply
+    check: Check | None = None
+
+
+_inbound: dict[str, InboundType] = {}
+_outbound: set[str] = set()
+
+
+def register_inbound(
+    name: str,
+    *,
+    fields: Mapping[str, Callable[[Any], Any]],
+    apply: Apply,
+    check: Check | None = None,
+) -> None:
+    """Accept billing→website records of type ``name`` (every type must carry ``contract``)."""
+    if "contract" not in fields:
+        raise ValueError(f"record type {name!r} must have a contract field")
+    existing = _inbound.get(name)
+    if existing is not None and (existing.apply is not apply or existing.fields != fields):
+        raise ValueError(f"record type {name!r} is registered twice")
+    _inbound[name] = InboundType(name=name, fields=dict(fields), apply=apply, check=check)
+    SCHEMAS[name] = dict(fields)
+
+
+def inbound_type(name: str) -> InboundType:
+    return _inbound[name]
+
+
+def inbound_types() -> list[str]:
+    return sorted(_inbound)
+
+
+def register_outbound(*names: str) -> None:
+    """Accept website→billing records of these types in the outbox."""
+    _outbound.update(names)
+
+
+def is_outbound(name: str) -> bool:
+    return name in _outbound
+
+
+def outbound_types() -> list[str]:
+    return sorted(_outbound)

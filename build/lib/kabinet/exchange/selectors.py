@@ -1,0 +1,183 @@
+"""Read-side queries over billing data, shared by the client and manager cabinets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Max, Min
+
+from kabinet.accounts.models import Client
+
+from .models import (
+    BalanceSnapshot,
+    Direction,
+    ExchangePackage,
+    OutboxRecord,
+    PackageStatus,
+    UsageSummary,
+    Zone,
+)
+from .packages import parse_utc
+
+PAYMENT_TYPES = ("payment.captured", "payment.refunded")
+
+
+@dataclass
+class PaymentLine:
+    """One website money movement as the outbox sent (or will send) it to billing."""
+
+    type: str
+    payment_id: str
+    amount: Decimal
+    at: dt.datetime | None
+    channel: str
+    package_sequence: int | None
+    state: str  # "pending" (not exported), "exported", "confirmed"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return self.amount if self.type == "payment.captured" else -self.amount
+
+
+def confirmed_through() -> int:
+    value = ExchangePackage.objects.filter(
+        direction=Direction.SITE_TO_BILLING, status=PackageStatus.CONFIRMED
+    ).aggregate(m=Max("sequence"))["m"]
+    return int(value or 0)
+
+
+def payment_lines(client: Client) -> list[PaymentLine]:
+    """The site's captured payments and refunds of one contract, oldest first (2 queries)."""
+    through = confirmed_through()
+    lines = []
+    for record in OutboxRecord.objects.filter(
+        contract=client.contract_number, type__in=PAYMENT_TYPES
+    ).order_by("id"):
+        data: dict[str, Any] = record.data
+        captured = record.type == "payment.captured"
+        when = data.get("captured_at" if captured else "refunded_at")
+        sequence = record.package_sequence
+        if sequence is None:
+            state = "pending"
+        elif sequence <= through:
+            state = "confirmed"
+        else:
+            state = "exported"
+        lines.append(
+            PaymentLine(
+                type=record.type,
+                payment_id=str(data.get("payment_id", "")),
+                amount=Decimal(str(data.get("amount", "0"))),
+                at=parse_utc(when) if isinstance(when, str) else None,
+                channel=str(data.get("channel", "")),
+                package_sequence=sequence,
+                state=state,
+            )
+        )
+    return lines
+
+
+@dataclass
+class Balance:
+    snapshot: BalanceSnapshot | None
+    after: list[PaymentLine] = field(default_factory=list)
+
+    @property
+    def payments_after(self) -> Decimal:
+        return sum((p.amount for p in self.after if p.type == "payment.captured"), Decimal("0"))
+
+    @property
+    def refunds_after(self) -> Decimal:
+        return sum((p.amount for p in self.after if p.type == "payment.refunded"), Decimal("0"))
+
+    @property
+    def amount(self) -> Decimal:
+        base = self.snapshot.balance if self.snapshot else Decimal("0.00")
+        return base + self.payments_after - self.refunds_after
+
+
+def latest_snapshot(client: Client) -> BalanceSnapshot | None:
+    return (
+        BalanceSnapshot.objects.filter(client=client)
+        .select_related("package")
+        .order_by("-as_of", "-id")
+        .first()
+    )
+
+
+def client_balance(client: Client, payments: list[PaymentLine] | None = None) -> Balance:
+    """The newest billing snapshot plus the site's own money movements after its ``as_of``."""
+    snapshot = latest_snapshot(client)
+    if payments is None:
+        payments = payment_lines(client)
+    if snapshot is None:
+        return Balance(snapshot=None, after=list(payments))
+    as_of = snapshot.as_of.replace(microsecond=0)
+    acked = snapshot.package.ack_through
+
+    def after(payment: PaymentLine) -> bool:
+        if payment.at is None:
+            return False
+        moment = payment.at.replace(microsecond=0)
+        if moment != as_of:
+            return moment > as_of
+        # The wire has whole seconds: on a tie, the package billing had applied decides.
+        return payment.package_sequence is None or payment.package_sequence > acked
+
+    return Balance(snapshot=snapshot, after=[p for p in payments if after(p)])
+
+
+@dataclass
+class MonthUsage:
+    period: str
+    zones: list[UsageSummary]
+    calls: int
+    minutes: int
+    amount: Decimal
+
+
+def usage_by_month(client: Client) -> list[MonthUsage]:
+    order = {zone: i for i, zone in enumerate(Zone.values)}
+    months: dict[str, list[UsageSummary]] = defaultdict(list)
+    for row in UsageSummary.objects.filter(client=client).order_by("-period"):
+        months[row.period].append(row)
+    result = []
+    for period, rows in months.items():
+        rows.sort(key=lambda r: order.get(r.zone, 99))
+        result.append(
+            MonthUsage(
+                period=period,
+                zones=rows,
+                calls=sum(r.calls for r in rows),
+                minutes=sum(r.minutes for r in rows),
+                amount=sum((r.amount for r in rows), Decimal("0")),
+            )
+        )
+    return result
+
+
+def unconfirmed_summary() -> dict[str, Any]:
+    """What billing has not confirmed yet: outbox records not exported or not acknowledged."""
+    pending = OutboxRecord.objects.filter(package_sequence__isnull=True).aggregate(
+        count=Count("id"), since=Min("at")
+    )
+    unconfirmed_packages = ExchangePackage.objects.filter(
+        direction=Direction.SITE_TO_BILLING, status=PackageStatus.EXPORTED
+    )
+    sequences = list(unconfirmed_packages.values_list("sequence", flat=True))
+    exported = OutboxRecord.objects.filter(package_sequence__in=sequences).aggregate(
+        count=Count("id"), since=Min("at")
+    )
+    oldest_package = unconfirmed_packages.order_by("sequence").first()
+    return {
+        "pending_count": pending["count"],
+        "pending_since": pending["since"],
+        "exported_count": exported["count"],
+        "exported_since": exported["since"],
+        "packages": len(sequences),
+        "oldest_package": oldest_package,
+    }

@@ -1,0 +1,413 @@
+"""Exporting and importing exchange packages (specs/billing-exchange.md, website side)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from kabinet.accounts.models import Client, User
+from kabinet.audit.services import audit_record
+from kabinet.core.security import security_event
+from kabinet.lib.signing import KeyRing, Signer, load_private_key
+from kabinet.subscriptions.models import Subscription
+
+from .models import (
+    Direction,
+    ExchangePackage,
+    ImportedRecord,
+    OutboxRecord,
+    PackageStatus,
+)
+from .packages import (
+    BILLING_TO_SITE,
+    SITE_TO_BILLING,
+    Manifest,
+    PackageError,
+    PackageReader,
+    SignatureError,
+    parse_utc,
+    write_package,
+)
+from .records import Record, RecordError, parse_record
+from .registry import ApplyContext, Known, ScanContext, inbound_type
+
+logger = logging.getLogger(__name__)
+
+BATCH = 1000
+MAX_REPORTED_ERRORS = 100
+
+
+class Outcome:
+    IMPORTED = "imported"
+    ALREADY = "already imported"
+    REJECTED = "rejected"
+
+
+@dataclass
+class ImportResult:
+    outcome: str
+    report: str
+    package: ExchangePackage | None = None
+    sequence: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != Outcome.REJECTED
+
+
+def _actor_repr(actor: User | None) -> str:
+    return actor.email if actor is not None else "system"
+
+
+def last_imported_sequence() -> int:
+    value = ExchangePackage.objects.filter(
+        direction=Direction.BILLING_TO_SITE, status=PackageStatus.IMPORTED
+    ).aggregate(m=Max("sequence"))["m"]
+    return int(value or 0)
+
+
+def last_exported_sequence() -> int:
+    value = ExchangePackage.objects.filter(direction=Direction.SITE_TO_BILLING).aggregate(
+        m=Max("sequence")
+    )["m"]
+    return int(value or 0)
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def exchange_export(*, actor: User | None) -> ExchangePackage:
+    """Write every website→billing record not exported yet into the next package."""
+    signer = Signer(load_private_key(settings.KABINET_SITE_PRIVATE_KEY))
+    with transaction.atomic():
+        sequence = last_exported_sequence() + 1
+        ack_through = last_imported_sequence()
+        # Claim the pending rows first, then stream exactly those: a record committed by
+        # another transaction meanwhile waits for the next package instead of being lost.
+        OutboxRecord.objects.filter(package_sequence__isnull=True).update(package_sequence=sequence)
+        records = (
+            record.as_line()
+            for record in OutboxRecord.objects.filter(package_sequence=sequence)
+            .order_by("id")
+            .iterator(chunk_size=2000)
+        )
+        now = timezone.now()
+        with tempfile.TemporaryFile() as tmp:
+            manifest = write_package(
+                tmp,
+                direction=SITE_TO_BILLING,
+                sequence=sequence,
+                ack_through=ack_through,
+                created_at=now,
+                records=records,
+                signer=signer,
+            )
+            digest, size = _sha256(tmp)
+            name = f"site-to-billing-{sequence:06d}.zip"
+            package = ExchangePackage(
+                direction=Direction.SITE_TO_BILLING,
+                sequence=sequence,
+                status=PackageStatus.EXPORTED,
+                file_name=name,
+                sha256=digest,
+                size=size,
+                record_count=manifest.record_count,
+                applied_count=manifest.record_count,
+                ack_through=ack_through,
+                manifest_created_at=now.replace(microsecond=0),
+                actor=actor,
+                actor_repr=_actor_repr(actor),
+                created_at=now,
+            )
+            tmp.seek(0)
+            package.file.save(name, File(tmp, name=name), save=False)
+        package.save()
+        audit_record(
+            actor=actor,
+            action="exchange.export",
+            obj=package,
+            after={"sequence": sequence, "records": manifest.record_count, "ack": ack_through},
+        )
+    logger.info("exchange: exported package %s with %s records", sequence, package.record_count)
+    return package
+
+
+def _sha256(file: IO[bytes]) -> tuple[str, int]:
+    file.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := file.read(1024 * 1024):
+        digest.update(chunk)
+        size += len(chunk)
+    file.seek(0)
+    return digest.hexdigest(), size
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+def _load_known() -> Known:
+    return Known(
+        clients=dict(Client.objects.values_list("contract_number", "pk")),
+        subscriptions={
+            (contract, str(pk)): pk
+            for pk, contract in Subscription.objects.values_list("pk", "client__contract_number")
+        },
+    )
+
+
+def _problem(ctx: ScanContext, record: Record) -> str | None:
+    contract = record.data["contract"]
+    if contract not in ctx.known.clients:
+        return f"unknown contract {contract!r}"
+    check = inbound_type(record.type).check
+    return check(ctx, record) if check is not None else None
+
+
+@dataclass
+class _Scan:
+    count: int = 0
+    sha256: str = ""
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+
+    def error(self, line: int, reason: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(f"line {line}: {reason}")
+
+
+def _scan(reader: PackageReader, known: Known) -> _Scan:
+    """First pass: count, hash and validate every line without keeping any of them."""
+    scan = _Scan()
+    ctx = ScanContext(known=known)
+    digest = hashlib.sha256()
+    for number, line in reader.iter_lines():
+        digest.update(line)
+        scan.count = number
+        try:
+            record = parse_record(line)
+        except RecordError as exc:
+            scan.error(number, str(exc))
+            continue
+        problem = _problem(ctx, record)
+        if problem:
+            scan.error(number, problem)
+    scan.sha256 = digest.hexdigest()
+    return scan
+
+
+def exchange_import(
+    *,
+    actor: User | None,
+    file: IO[bytes],
+    file_name: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Verify, validate and apply one billing→website package, all or nothing."""
+    digest, size = _sha256(file)
+    meta = {"file_name": file_name[:200], "sha256": digest, "size": size}
+    keyring = KeyRing.from_files(list(settings.KABINET_BILLING_PUBLIC_KEYS))
+    if not len(keyring):
+        return _reject(actor, meta, None, "no trusted billing key is configured")
+    try:
+        with PackageReader(file, keyring=keyring, direction=BILLING_TO_SITE) as reader:
+            manifest = reader.manifest
+            known = _load_known()
+            scan = _scan(reader, known)
+            if scan.count != manifest.record_count:
+                return _reject(
+                    actor,
+                    meta,
+                    manifest,
+                    f"record_count is {manifest.record_count} but records.jsonl has "
+                    f"{scan.count} lines",
+                )
+            if scan.sha256 != manifest.records_sha256:
+                return _reject(actor, meta, manifest, "records_sha256 does not match records.jsonl")
+            last = last_imported_sequence()
+            if manifest.sequence <= last:
+                return ImportResult(
+                    Outcome.ALREADY,
+                    f"package {manifest.sequence} was already imported; nothing changed",
+                    sequence=manifest.sequence,
+                )
+            if manifest.sequence != last + 1:
+                missing = (
+                    str(last + 1)
+                    if manifest.sequence == last + 2
+                    else f"{last + 1}–{manifest.sequence - 1}"
+                )
+                return _reject(
+                    actor,
+                    meta,
+                    manifest,
+                    f"sequence {manifest.sequence} does not follow {last}: "
+                    f"package {missing} is missing",
+                )
+            exported = last_exported_sequence()
+            if manifest.ack_through > exported:
+                return _reject(
+                    actor,
+                    meta,
+                    manifest,
+                    f"ack_through {manifest.ack_through} acknowledges website packages that "
+                    f"were never exported (last exported: {exported})",
+                )
+            if scan.error_count:
+                lines = list(scan.errors)
+                if scan.error_count > len(lines):
+                    lines.append(f"… and {scan.error_count - len(lines)} more")
+                return _reject(actor, meta, manifest, "\n".join(lines))
+            return _apply(actor, meta, manifest, reader, known, progress)
+    except PackageError as exc:
+        if isinstance(exc, SignatureError):
+            security_event(
+                "exchange_signature_failed",
+                None,
+                user=actor.pk if actor else "-",
+                file=file_name[:200] or "-",
+                sha256=digest[:16],
+                check=exc.reason,
+            )
+        return _reject(actor, meta, None, exc.reason)
+
+
+def _reject(
+    actor: User | None, meta: dict[str, Any], manifest: Manifest | None, reason: str
+) -> ImportResult:
+    """Record the rejected upload with its report; nothing else changes."""
+    logger.warning("exchange: package %s rejected: %s", meta["file_name"], reason)
+    package = ExchangePackage.objects.create(
+        direction=Direction.BILLING_TO_SITE,
+        sequence=manifest.sequence if manifest else None,
+        status=PackageStatus.REJECTED,
+        record_count=manifest.record_count if manifest else 0,
+        ack_through=manifest.ack_through if manifest else 0,
+        manifest_created_at=parse_utc(manifest.created_at) if manifest else None,
+        report=reason,
+        actor=actor,
+        actor_repr=_actor_repr(actor),
+        **meta,
+    )
+    return ImportResult(Outcome.REJECTED, reason, package, manifest.sequence if manifest else None)
+
+
+def _batches(reader: PackageReader) -> Iterator[list[tuple[int, Record]]]:
+    batch: list[tuple[int, Record]] = []
+    for number, line in reader.iter_lines():
+        batch.append((number, parse_record(line)))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Applier:
+    def __init__(self, package: ExchangePackage, known: Known) -> None:
+        self.ctx = ApplyContext(package=package, known=known)
+        self.applied = 0
+        self.skipped = 0
+
+    @property
+    def notes(self) -> list[str]:
+        return self.ctx.notes
+
+    def batch(self, batch: list[tuple[int, Record]]) -> None:
+        ids = [record.id for _number, record in batch]
+        seen = set(
+            ImportedRecord.objects.filter(record_id__in=ids).values_list("record_id", flat=True)
+        )
+        fresh: list[tuple[int, Record]] = []
+        for number, record in batch:
+            if record.id in seen:
+                self.skipped += 1
+                continue
+            seen.add(record.id)
+            fresh.append((number, record))
+        ImportedRecord.objects.bulk_create(
+            [ImportedRecord(record_id=r.id, package=self.ctx.package) for _n, r in fresh]
+        )
+        # Consecutive records of one type are applied together, in the package's order.
+        run: list[tuple[int, Record]] = []
+        for item in fresh:
+            if run and run[-1][1].type != item[1].type:
+                inbound_type(run[-1][1].type).apply(self.ctx, run)
+                run = []
+            run.append(item)
+        if run:
+            inbound_type(run[-1][1].type).apply(self.ctx, run)
+        self.applied += len(fresh)
+
+
+def _apply(
+    actor: User | None,
+    meta: dict[str, Any],
+    manifest: Manifest,
+    reader: PackageReader,
+    known: Known,
+    progress: Callable[[int], None] | None,
+) -> ImportResult:
+    try:
+        with transaction.atomic():
+            package = ExchangePackage.objects.create(
+                direction=Direction.BILLING_TO_SITE,
+                sequence=manifest.sequence,
+                status=PackageStatus.IMPORTED,
+                record_count=manifest.record_count,
+                ack_through=manifest.ack_through,
+                manifest_created_at=parse_utc(manifest.created_at),
+                actor=actor,
+                actor_repr=_actor_repr(actor),
+                **meta,
+            )
+            applier = _Applier(package, known)
+            done = 0
+            for batch in _batches(reader):
+                applier.batch(batch)
+                done += len(batch)
+                if progress is not None:
+                    progress(done)
+            confirmed = ExchangePackage.objects.filter(
+                direction=Direction.SITE_TO_BILLING,
+                status=PackageStatus.EXPORTED,
+                sequence__lte=manifest.ack_through,
+            ).update(status=PackageStatus.CONFIRMED, confirmed_at=timezone.now())
+            lines = [
+                f"applied {applier.applied} records, skipped {applier.skipped} seen before",
+                f"billing confirmed website packages through {manifest.ack_through} "
+                f"({confirmed} newly confirmed)",
+                *applier.notes,
+            ]
+            package.applied_count = applier.applied
+            package.skipped_count = applier.skipped
+            package.report = "\n".join(lines)
+            package.save(update_fields=["applied_count", "skipped_count", "report"])
+            audit_record(
+                actor=actor,
+                action="exchange.import",
+                obj=package,
+                after={"sequence": manifest.sequence, "applied": applier.applied},
+            )
+    except IntegrityError:
+        # Another import of the same sequence committed first.
+        if last_imported_sequence() >= manifest.sequence:
+            return ImportResult(
+                Outcome.ALREADY,
+                f"package {manifest.sequence} was already imported; nothing changed",
+                sequence=manifest.sequence,
+            )
+        raise
+    logger.info("exchange: imported package %s", manifest.sequence)
+    return ImportResult(Outcome.IMPORTED, package.report, package, manifest.sequence)

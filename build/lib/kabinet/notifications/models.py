@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    SYSTEM = "system", _("Account and security")
+    TARIFF = "tariff", _("Tariffs and prices")
+    SERVICE = "service", _("Services")
+    REQUEST = "request", _("Requests")
+    MESSAGE = "message", _("Messages")
+    PAYMENT = "payment", _("Payments and balance")
+    NEWS = "news", _("Notices from the operator")
+
+
+class EmailStatus(models.TextChoices):
+    NONE = "none", _("Not sent by e-mail")
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """A notice to one user: shown in the cabinet, and e-mailed when the user wants it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Which batch sent it (a manager's notice to many clients), to count its recipients.
+    batch = models.CharField(max_length=36, blank=True, db_index=True)
+    email_status = models.CharField(
+        max_length=16, choices=EmailStatus.choices, default=EmailStatus.NONE
+    )
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    email_last_error = models.CharField(max_length=500, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notif_user_created_idx"),
+            models.Index(
+                fields=["user"],
+                condition=models.Q(read_at__isnull=True),
+                name="notif_user_unread_idx",
+            ),
+            models.Index(
+                fields=["email_next_attempt_at"],
+                condition=models.Q(email_status="pending"),
+                name="notif_email_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+
+class NotificationPreference(models.Model):
+    """Whether a user wants e-mail for a category. Cabinet notices are always kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    category = models.CharField(max_length=16, choices=Category.choices)
+    by_email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "category"], name="notif_pref_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.category} email={self.by_email}"

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+
+from kabinet.accounts.models import User
+
+from .models import Category, EmailStatus, Notification, NotificationPreference
+
+# Seconds to wait before each retry of a failed e-mail.
+RETRY_DELAYS = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600]
+
+Text = str | Promise
+
+
+def _render(text: Text, params: Mapping[str, Any] | None) -> str:
+    """A translated template gets the params; any other text (what a person wrote, such
+    as a comment or a message) is shown as written, even with ``%`` in it."""
+    rendered = str(text)
+    return rendered % params if params and isinstance(text, Promise) else rendered
+
+
+def notification_send(
+    *,
+    users: Iterable[User],
+    category: str,
+    title: Text,
+    body: Text = "",
+    params: Mapping[str, Any] | None = None,
+    url: str = "",
+    email: bool = True,
+    batch: str = "",
+) -> list[Notification]:
+    """Notify users in the cabinet and, where they want it, by e-mail.
+
+    ``title`` and ``body`` may be lazy translations with ``%(name)s`` placeholders: each
+    user gets them in their own language. Plain strings are never formatted.
+    """
+    assert category in Category.values, category
+    users = [u for u in users if u.is_active]
+    if not users:
+        return []
+    opted_out = set(
+        NotificationPreference.objects.filter(
+            user__in=users, category=category, by_email=False
+        ).values_list("user_id", flat=True)
+    )
+    now = timezone.now()
+    notifications = []
+    for user in users:
+        with translation.override(user.language):
+            wants_email = email and user.id not in opted_out
+            notifications.append(
+                Notification(
+                    user=user,
+                    category=category,
+                    title=_render(title, params)[:300],
+                    body=_render(body, params),
+                    url=url,
+                    created_at=now,
+                    batch=batch,
+                    email_status=EmailStatus.PENDING if wants_email else EmailStatus.NONE,
+                    email_next_attempt_at=now if wants_email else None,
+                )
+            )
+    with transaction.atomic():
+        created = Notification.objects.bulk_create(notifications)
+        pending_ids = [n.pk for n in created if n.email_status == EmailStatus.PENDING]
+        if pending_ids:
+            transaction.on_commit(lambda: _enqueue_emails(pending_ids))
+    return created
+
+
+def _enqueue_emails(ids: list[int]) -> None:
+    from .tasks import deliver_notification_emails
+
+    # One task per chunk keeps a notice to 20,000 clients to a handful of queue rows.
+    for start in range(0, len(ids), 500):
+        deliver_notification_emails.enqueue(ids[start : start + 500])
+
+
+def notification_new_batch() -> str:
+    return str(uuid.uuid4())
+
+
+def notification_deliver_email(*, notification_id: int) -> bool:
+    """Send one notification's e-mail. Safe to call twice: a sent one is not sent again."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=notification_id, email_status=EmailStatus.PENDING)
+            .first()
+        )
+        if notification is None:
+            return False
+        user = notification.user
+        try:
+            with translation.override(user.language):
+                context = {
+                    "notification": notification,
+                    "user": user,
+                    "site_url": settings.SITE_URL,
+                    "operator_name": settings.KABINET_OPERATOR_NAME,
+                }
+                text = render_to_string("notifications/email.txt", context)
+                html = render_to_string("notifications/email.html", context)
+            message = EmailMultiAlternatives(subject=notification.title, body=text, to=[user.email])
+            message.attach_alternative(html, "text/html")
+            message.send()
+        except Exception as exc:
+            attempts = notification.email_attempts + 1
+            notification.email_attempts = attempts
+            notification.email_last_error = f"{type(exc).__name__}: {exc}"[:500]
+            if attempts >= settings.KABINET_EMAIL_MAX_ATTEMPTS:
+                notification.email_status = EmailStatus.FAILED
+                notification.email_next_attempt_at = None
+            else:
+                delay = RETRY_DELAYS[min(attempts - 1, len(RETRY_DELAYS) - 1)]
+                notification.email_next_attempt_at = timezone.now() + timedelta(seconds=delay)
+            notification.save(
+                update_fields=[
+                    "email_attempts",
+                    "email_last_error",
+                    "email_status",
+                    "email_next_attempt_at",
+                ]
+            )
+            return False
+        notification.email_status = EmailStatus.SENT
+        notification.email_sent_at = timezone.now()
+        notification.email_attempts += 1
+        notification.email_next_attempt_at = None
+        notification.save(
+            update_fields=[
+                "email_status",
+                "email_sent_at",
+                "email_attempts",
+                "email_next_attempt_at",
+            ]
+        )
+        return True
+
+
+def notification_retry_due_emails(*, limit: int = 1000) -> int:
+    """Send the e-mails whose retry time has come (run by the scheduler)."""
+    due = list(
+        Notification.objects.filter(
+            email_status=EmailStatus.PENDING, email_next_attempt_at__lte=timezone.now()
+        )
+        .order_by("email_next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for pk in due:
+        sent += notification_deliver_email(notification_id=pk)
+    return sent
+
+
+def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
+
+
+def notification_set_preferences(*, user: User, email_categories: Iterable[str]) -> None:
+    wanted = set(email_categories)
+    with transaction.atomic():
+        for category in Category.values:
+            NotificationPreference.objects.update_or_create(
+                user=user, category=category, defaults={"by_email": category in wanted}
+            )
+
+
+def notification_email_categories(*, user: User) -> set[str]:
+    off = set(
+        NotificationPreference.objects.filter(user=user, by_email=False).values_list(
+            "category", flat=True
+        )
+    )
+    return set(Category.values) - off

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kabinet.accounts.forms import NotificationPreferencesForm
+from kabinet.accounts.views import safe_next
+from kabinet.core.http import AuthedHttpRequest
+
+from . import services
+from .models import Notification
+
+
+def notification_list(request: AuthedHttpRequest) -> HttpResponse:
+    qs = Notification.objects.filter(user=request.user)
+    only_unread = request.GET.get("unread") == "1"
+    if only_unread:
+        qs = qs.filter(read_at__isnull=True)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/list.html",
+        {"page": page, "only_unread": only_unread},
+    )
+
+
+@require_POST
+def notification_read(request: AuthedHttpRequest) -> HttpResponse:
+    raw_ids = request.POST.getlist("id")
+    # ASCII digits that fit a database id: "²" or "١" pass str.isdigit() but not int(), and
+    # 99999999999999999999999 overflows the column.
+    ids = [int(i) for i in raw_ids if i.isascii() and i.isdigit() and len(i) <= 18]
+    if request.POST.get("all") == "1":
+        count = services.notification_mark_read(user=request.user)
+    else:
+        count = services.notification_mark_read(user=request.user, ids=ids)
+    if count:
+        messages.success(request, _("Marked as read."))
+    return redirect(safe_next(request, "account:notifications"))
+
+
+@require_POST
+def notification_open(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Mark one notice read and follow its link."""
+    notification = Notification.objects.filter(user=request.user, pk=pk).first()
+    if notification is None:
+        return render(request, "404.html", status=404)
+    services.notification_mark_read(user=request.user, ids=[pk])
+    target = (
+        notification.url
+        if notification.url.startswith("/") and not notification.url.startswith("//")
+        else ""
+    )
+    return redirect(target or "account:notifications")
+
+
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request: AuthedHttpRequest) -> HttpResponse:
+    current = services.notification_email_categories(user=request.user)
+    form = NotificationPreferencesForm(
+        request.POST or None, initial={"email_categories": sorted(current)}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.notification_set_preferences(
+            user=request.user,
+            email_categories=form.cleaned_data["email_categories"],
+        )
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("account:notification_preferences")
+    return render(request, "notifications/preferences.html", {"form": form})

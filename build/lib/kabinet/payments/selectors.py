@@ -1,0 +1,70 @@
+"""Read queries shared by the cabinets."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from kabinet.accounts.models import Client
+
+from .models import ZERO, Channel, LedgerEntry, Payment, PaymentStatus
+
+
+def client_balance(*, client: Client) -> Decimal:
+    """The sum of the client's ledger: captured payments less refunds and cancellations."""
+    return LedgerEntry.objects.filter(client=client).aggregate(total=Coalesce(Sum("amount"), ZERO))[
+        "total"
+    ]
+
+
+def client_held_amount(*, client: Client) -> Decimal:
+    """Card payments held at the gateway, not yet on the balance."""
+    return Payment.objects.filter(
+        client=client, channel=Channel.CARD, status=PaymentStatus.AUTHORIZED
+    ).aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+
+
+def client_payments(*, client: Client) -> QuerySet[Payment]:
+    # A payment the gateway never heard of is noise for the client; managers still see it.
+    return Payment.objects.filter(client=client).exclude(status=PaymentStatus.FAILED)
+
+
+def _day_start(day: Any) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def payment_search(*, filters: dict[str, Any]) -> QuerySet[Payment]:
+    """The manager's list: ``filters`` are a PaymentFilterForm's valid cleaned values."""
+    qs = Payment.objects.select_related("client")
+    status = filters.get("status")
+    if status == "flagged":
+        qs = qs.filter(flagged=True)
+    elif status:
+        qs = qs.filter(status=status)
+    if filters.get("channel"):
+        qs = qs.filter(channel=filters["channel"])
+    if filters.get("contract"):
+        qs = qs.filter(client__contract_number__startswith=filters["contract"])
+    if filters.get("date_from"):
+        qs = qs.filter(created_at__gte=_day_start(filters["date_from"]))
+    if filters.get("date_to"):
+        qs = qs.filter(created_at__lt=_day_start(filters["date_to"] + timedelta(days=1)))
+    if filters.get("amount_min") is not None:
+        qs = qs.filter(amount__gte=filters["amount_min"])
+    if filters.get("amount_max") is not None:
+        qs = qs.filter(amount__lte=filters["amount_max"])
+    return qs
+
+
+def payment_totals(qs: QuerySet[Payment]) -> dict[str, Any]:
+    return qs.order_by().aggregate(
+        count=Count("id"),
+        amount=Coalesce(Sum("amount"), ZERO),
+        captured=Coalesce(Sum("captured_amount"), ZERO),
+        refunded=Coalesce(Sum("refunded_amount"), ZERO),
+    )

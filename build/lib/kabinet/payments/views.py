@@ -1,0 +1,356 @@
+"""The public side of payments: the pay page, the payer's status page, and the two
+gateway endpoints (card notifications and the terminal protocol)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from kabinet.core.ratelimit import Limit, ratelimit_take, too_many_requests, wait_message
+from kabinet.core.security import client_address, security_event
+
+from . import services, wire
+from .forms import PayForm, find_payable_client
+from .gateway import GatewayUnavailable, message_record
+from .models import Direction, MessageKind, Payment, SignatureCheck
+
+logger = logging.getLogger(__name__)
+
+# Gateway messages are small; anything bigger is refused before it is read.
+MAX_GATEWAY_BODY = 64 * 1024
+PAY_FIELDS = ("contract", "amount", "email")
+
+
+def _pay_limit(request: HttpRequest) -> Limit:
+    """Everything on /pay/ that tells whether a contract exists or starts a card payment."""
+    return Limit(
+        key=f"pay:address:{client_address(request)}",
+        max_count=settings.KABINET_PAY_MAX_PER_ADDRESS,
+        window_seconds=settings.KABINET_PAY_WINDOW_SECONDS,
+    )
+
+
+def _pay_wait(request: HttpRequest, what: str) -> int:
+    """0 when the payer may go on (counted), else seconds to wait (and a log line)."""
+    wait = ratelimit_take(_pay_limit(request))
+    if wait:
+        security_event("pay_throttled", request, what=what, retry_after=wait)
+    return wait
+
+
+# --- the pay page --------------------------------------------------------------------------
+
+
+def _recipient(contract: str) -> dict[str, Any]:
+    """What the payer sees before paying: the masked name, or why the contract can't pay."""
+    contract = (contract or "").strip()
+    if not contract:
+        return {}
+    try:
+        client = find_payable_client(contract)
+    except ValidationError as exc:
+        return {"error": exc.messages[0]}
+    return {"client": client}
+
+
+@require_http_methods(["GET", "POST"])
+def pay(request: HttpRequest) -> HttpResponse:
+    gateway_down = False
+    wait = 0
+    recipient: dict[str, Any] = {}
+    if request.method == "POST":
+        wait = _pay_wait(request, "start")
+        if wait:
+            # Not even validated: the field errors would tell whether the contract exists.
+            form = PayForm(initial={k: request.POST.get(k, "")[:100] for k in PAY_FIELDS})
+        else:
+            form = PayForm(request.POST)
+            if form.is_valid():
+                try:
+                    payment = services.payment_start_card(
+                        client=form.client,
+                        amount=form.cleaned_data["amount"],
+                        email=form.cleaned_data["email"],
+                        actor=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+                    )
+                except GatewayUnavailable:
+                    gateway_down = True
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    return HttpResponseRedirect(payment.payment_url)
+            recipient = _recipient(request.POST.get("contract", ""))
+    else:
+        initial = {k: request.GET.get(k, "")[:100] for k in PAY_FIELDS}
+        form = PayForm(initial=initial)
+        if initial["contract"].strip():
+            wait = _pay_wait(request, "lookup")
+            if not wait:
+                recipient = _recipient(initial["contract"])
+    response = render(
+        request,
+        "payments/site/pay.html",
+        {
+            "form": form,
+            "recipient": recipient,
+            "gateway_down": gateway_down,
+            "throttled": wait_message(wait) if wait else "",
+            "min": settings.KABINET_PAYMENT_MIN,
+            "max": settings.KABINET_PAYMENT_MAX,
+            "moneyback_hours": settings.KABINET_MONEYBACK_HOURS,
+        },
+        status=503 if gateway_down else 200,
+    )
+    return too_many_requests(response, wait) if wait else response
+
+
+@require_GET
+def pay_recipient(request: HttpRequest) -> HttpResponse:
+    """The recipient box, refreshed by htmx as the payer types the contract number.
+
+    A refused look-up is still answered 200 with the message in the box: htmx does not
+    swap in 4xx answers, and a person is reading it. ``Retry-After`` says how long.
+    """
+    contract = request.GET.get("contract", "")[:100]
+    wait = _pay_wait(request, "lookup") if contract.strip() else 0
+    recipient = {"error": wait_message(wait)} if wait else _recipient(contract)
+    response = render(request, "payments/site/_recipient.html", {"recipient": recipient})
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
+
+
+@never_cache
+@require_GET
+def pay_status(request: HttpRequest, pk: Any) -> HttpResponse:
+    payment = get_object_or_404(Payment.objects.select_related("client"), pk=pk)
+    payment = services.payment_refresh_for_payer(payment=payment)
+    template = (
+        "payments/site/_status.html"
+        if request.headers.get("HX-Request")
+        else "payments/site/pay_status.html"
+    )
+    return render(request, template, {"payment": payment})
+
+
+# --- gateway endpoints ---------------------------------------------------------------------
+
+
+def _too_big(request: HttpRequest) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_GATEWAY_BODY
+    except ValueError:
+        return True
+
+
+def _address_or_none(request: HttpRequest) -> str | None:
+    address = client_address(request)
+    return None if address == "unknown" else address
+
+
+def _receive(request: HttpRequest, kind: str, body: bytes) -> tuple[wire.Verification, Any]:
+    """Verify a gateway request before anything else is read, and store it either way."""
+    target = wire.request_target(request)
+    headers = wire.request_headers(request)
+    check = wire.verify_request(headers, request.method or "", target, body)
+    message = message_record(
+        direction=Direction.IN,
+        kind=kind,
+        method=request.method or "",
+        target=target[:2000],
+        headers=headers,
+        body=body,
+        signature_check=check.check,
+        key_id=check.key_id[:64],
+        outcome="" if check.ok else "rejected",
+        note=check.detail,
+        remote_addr=_address_or_none(request),
+    )
+    if not check.ok:
+        security_event("gateway_signature_failed", request, check=check.check, endpoint=kind)
+    return check, message
+
+
+def _answer(
+    request: HttpRequest,
+    *,
+    kind: str,
+    reply_to: Any,
+    status: int,
+    body: bytes,
+    content_type: str,
+    payment: Payment | None = None,
+    record: bool = True,
+) -> HttpResponse:
+    """A signed answer tied to the request's signature, stored like every message."""
+    response = HttpResponse(body, status=status, content_type=content_type)
+    request_signature = wire.header(request.headers, wire.HEADER_SIGNATURE)
+    signed = {}
+    if request_signature:
+        signed = wire.sign_response(request_signature, body)
+        for name, value in signed.items():
+            response[name] = value
+    response["Cache-Control"] = "no-store"
+    if not record:
+        return response
+    message_record(
+        direction=Direction.OUT,
+        kind=kind,
+        status_code=status,
+        headers={"Content-Type": content_type, **signed},
+        body=body,
+        signature_check=SignatureCheck.SIGNED,
+        key_id=signed.get(wire.HEADER_KEY, ""),
+        payment=payment,
+        reply_to=reply_to,
+    )
+    return response
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+@csrf_exempt
+def pay_notify(request: HttpRequest) -> HttpResponse:
+    """The card protocol's notify_url: the gateway's signed events."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if _too_big(request):
+        return HttpResponse(status=413)
+    body = request.body
+    check, message = _receive(request, MessageKind.NOTIFY, body)
+    payment = None
+    if not check.ok:
+        status = 403
+        data: dict[str, Any] = {
+            "error": "signature_invalid",
+            "check": check.check,
+            "message": f"signature check failed: {check.check} ({check.detail})",
+        }
+    else:
+        try:
+            result = services.payment_receive_event(message=message, body=body)
+        except Exception:
+            # The event is not recorded: the gateway retries until we answer 200.
+            logger.exception("notification %s could not be applied", message.pk)
+            status, data = 503, {"error": "retry", "message": "internal error, retry later"}
+        else:
+            status, data, payment = result.status, result.body, result.payment
+    return _answer(
+        request,
+        kind=MessageKind.NOTIFY_RESPONSE,
+        reply_to=message,
+        status=status,
+        body=_json(data),
+        content_type="application/json; charset=utf-8",
+        payment=payment,
+    )
+
+
+TERMINAL_FIELDS = ("action", "number", "amount", "receipt", "date")
+
+
+def _terminal_xml(answer: services.TerminalAnswer) -> bytes:
+    return (
+        f"<response><code>{answer.code}</code><authcode>{escape(answer.authcode)}</authcode>"
+        f"<date>{escape(answer.date)}</date><message>{escape(answer.message)}</message>"
+        "</response>"
+    ).encode()
+
+
+def _terminal_limit(request: HttpRequest) -> Limit:
+    # The protocol names no terminal or agent (every request comes from the gateway with
+    # its key), so the limit is per address: a flood from elsewhere cannot block the gateway.
+    return Limit(
+        key=f"terminal:address:{client_address(request)}",
+        max_count=settings.KABINET_TERMINAL_MAX_PER_ADDRESS,
+        window_seconds=settings.KABINET_TERMINAL_WINDOW_SECONDS,
+    )
+
+
+def _terminal_throttled(request: HttpRequest, wait: int) -> HttpResponse:
+    """HTTP 429 with Retry-After, and still the protocol's signed XML: code 10, the spec's
+    "retry later". Nothing is read, verified or stored for a refused request (that work is
+    what the limit saves); the security log has the line."""
+    security_event("terminal_throttled", request, retry_after=wait)
+    answer = services.TerminalAnswer(
+        services.Code.INTERNAL,
+        f"too many requests, retry after {wait} s",
+        date=services.terminal_time(timezone.now()),
+    )
+    response = _answer(
+        request,
+        kind=MessageKind.TERMINAL_RESPONSE,
+        reply_to=None,
+        status=429,
+        body=_terminal_xml(answer),
+        content_type="text/xml; charset=utf-8",
+        record=False,
+    )
+    return too_many_requests(response, wait)
+
+
+@csrf_exempt
+def pay_terminal(request: HttpRequest) -> HttpResponse:
+    """The terminal protocol: signed GET or form-encoded POST, signed XML answers."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if _too_big(request):
+        return HttpResponse(status=413)
+    wait = ratelimit_take(_terminal_limit(request))
+    if wait:
+        return _terminal_throttled(request, wait)
+    body = request.body if request.method == "POST" else b""
+    check, message = _receive(request, MessageKind.TERMINAL, body)
+    status = 200
+    if not check.ok:
+        status = 403
+        answer = services.TerminalAnswer(
+            services.Code.BAD_SIGNATURE,
+            f"signature check failed: {check.check}",
+            date=services.terminal_time(timezone.now()),
+        )
+    else:
+        data = request.GET if request.method == "GET" else request.POST
+        params = {name: data.get(name, "")[:100] for name in TERMINAL_FIELDS}
+        try:
+            answer = services.terminal_handle(params=params)
+        except Exception:
+            logger.exception("terminal request %s failed", message.pk)
+            answer = services.TerminalAnswer(
+                services.Code.INTERNAL,
+                "internal error, retry later",
+                date=services.terminal_time(timezone.now()),
+            )
+        type(message).objects.filter(pk=message.pk).update(
+            payment=answer.payment,
+            reference=params["receipt"][:100],
+            event_type=params["action"][:40],
+            outcome=f"code {answer.code}",
+        )
+    return _answer(
+        request,
+        kind=MessageKind.TERMINAL_RESPONSE,
+        reply_to=message,
+        status=status,
+        body=_terminal_xml(answer),
+        content_type="text/xml; charset=utf-8",
+        payment=answer.payment,
+    )

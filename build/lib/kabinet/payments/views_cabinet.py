@@ -1,0 +1,85 @@
+"""The client cabinet: balance, held money, payment history, receipts, and paying."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods
+
+from kabinet.accounts.views_cabinet import current_client
+from kabinet.core.http import AuthedHttpRequest
+
+from . import selectors, services
+from .forms import CabinetPayForm
+from .gateway import GatewayUnavailable
+
+PAGE_SIZE = 20
+
+
+def payments(request: AuthedHttpRequest) -> HttpResponse:
+    client = current_client(request)
+    page = Paginator(selectors.client_payments(client=client), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "payments/cabinet/payments.html",
+        {
+            "client": client,
+            "balance": selectors.client_balance(client=client),
+            "held": selectors.client_held_amount(client=client),
+            "page": page,
+            "moneyback_hours": settings.KABINET_MONEYBACK_HOURS,
+        },
+    )
+
+
+def payment_receipt(request: AuthedHttpRequest, pk: Any) -> HttpResponse:
+    client = current_client(request)
+    payment = get_object_or_404(selectors.client_payments(client=client), pk=pk)
+    return render(
+        request,
+        "payments/cabinet/receipt.html",
+        {"client": client, "payment": payment, "ledger": payment.ledger_entries.all()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def pay(request: AuthedHttpRequest) -> HttpResponse:
+    client = current_client(request)
+    form = CabinetPayForm(
+        request.POST or None,
+        initial={"amount": request.GET.get("amount", "")[:20], "email": request.user.email},  # type: ignore[union-attr]
+    )
+    gateway_down = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment = services.payment_start_card(
+                client=client,
+                amount=form.cleaned_data["amount"],
+                email=form.cleaned_data["email"],
+                actor=request.user,  # type: ignore[arg-type]
+            )
+        except GatewayUnavailable:
+            gateway_down = True
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return HttpResponseRedirect(payment.payment_url)
+    return render(
+        request,
+        "payments/cabinet/pay.html",
+        {
+            "client": client,
+            "form": form,
+            "gateway_down": gateway_down,
+            "min": settings.KABINET_PAYMENT_MIN,
+            "max": settings.KABINET_PAYMENT_MAX,
+        },
+        status=503 if gateway_down else 200,
+    )

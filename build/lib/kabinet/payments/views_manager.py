@@ -1,0 +1,221 @@
+"""The manager cabinet: every payment, its signed messages, money-back and refunds."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from kabinet.audit.services import audit_entries_for
+from kabinet.lib.money import format_money
+
+from . import selectors, services
+from .forms import FlagClearForm, PaymentFilterForm, RefundForm, VoidForm
+from .models import GatewayMessage, Payment
+
+PAGE_SIZE = 25
+
+
+def _filtered(request: HttpRequest) -> tuple[PaymentFilterForm, Any]:
+    form = PaymentFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()
+        # Whatever is valid still filters; the invalid fields show their errors.
+        filters = getattr(form, "cleaned_data", {})
+    return form, selectors.payment_search(filters=filters)
+
+
+@require_GET
+def payments(request: HttpRequest) -> HttpResponse:
+    form, qs = _filtered(request)
+    totals = selectors.payment_totals(qs)
+    paginator = Paginator(qs, PAGE_SIZE)
+    paginator.count = totals["count"]  # the totals counted them already: one pass, not two
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "payments/manager/payments.html",
+        {
+            "form": form,
+            "page": page,
+            "totals": totals,
+            "query": query.urlencode(),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+def payments_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered list as CSV, streamed so a long period does not fill memory."""
+    _form, qs = _filtered(request)
+    writer = csv.writer(_Echo())
+    header = [
+        "payment_id",
+        "created_at",
+        "contract",
+        "client",
+        "channel",
+        "status",
+        "amount",
+        "captured_amount",
+        "refunded_amount",
+        "currency",
+        "gateway_payment_id",
+        "receipt",
+        "captured_at",
+        "flagged",
+    ]
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(header)
+        for p in qs.order_by("-created_at", "-id").iterator(chunk_size=500):
+            yield writer.writerow(
+                [
+                    str(p.pk),
+                    timezone.localtime(p.created_at).isoformat(timespec="seconds"),
+                    p.client.contract_number,
+                    _csv_safe(p.client.name),
+                    p.channel,
+                    p.status,
+                    format_money(p.amount),
+                    format_money(p.captured_amount),
+                    format_money(p.refunded_amount),
+                    p.currency,
+                    p.gateway_payment_id,
+                    p.receipt or "",
+                    timezone.localtime(p.captured_at).isoformat(timespec="seconds")
+                    if p.captured_at
+                    else "",
+                    "yes" if p.flagged else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="payments-{stamp}.csv"'
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    # A cell starting with = + - @ is a formula to spreadsheets; neutralise it.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def payment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    payment = get_object_or_404(
+        Payment.objects.select_related("client", "client__manager", "capture_record", "created_by"),
+        pk=pk,
+    )
+    timeline = GatewayMessage.objects.filter(payment=payment).order_by("created_at", "id")
+    return render(
+        request,
+        "payments/manager/payment_detail.html",
+        {
+            "payment": payment,
+            "timeline": timeline,
+            "ledger": payment.ledger_entries.order_by("created_at", "id"),
+            "operations": payment.operations.select_related("actor"),
+            "audit": audit_entries_for(payment)[:20],
+            "can_void": payment.can_void(),
+            "can_refund": payment.can_refund(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def payment_void(request: HttpRequest, pk: Any) -> HttpResponse:
+    payment = get_object_or_404(Payment.objects.select_related("client"), pk=pk)
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_void(
+                actor=request.user,  # type: ignore[arg-type]
+                payment=payment,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The money is returned to the payer."))
+            return redirect(payment)
+    return render(
+        request,
+        "payments/manager/payment_action.html",
+        {"payment": payment, "form": form, "action": "void", "allowed": payment.can_void()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def payment_refund(request: HttpRequest, pk: Any) -> HttpResponse:
+    payment = get_object_or_404(Payment.objects.select_related("client"), pk=pk)
+    form = RefundForm(
+        request.POST or None,
+        refundable=payment.refundable_amount,
+        initial={"amount": format_money(payment.refundable_amount)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_refund(
+                actor=request.user,  # type: ignore[arg-type]
+                payment=payment,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                key=form.cleaned_data["key"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("%(amount)s RUB is refunded.")
+                % {"amount": format_money(form.cleaned_data["amount"])},
+            )
+            return redirect(payment)
+    return render(
+        request,
+        "payments/manager/payment_action.html",
+        {"payment": payment, "form": form, "action": "refund", "allowed": payment.can_refund()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def payment_flag_clear(request: HttpRequest, pk: Any) -> HttpResponse:
+    payment = get_object_or_404(Payment.objects.select_related("client"), pk=pk)
+    form = FlagClearForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_flag_clear(
+                actor=request.user,  # type: ignore[arg-type]
+                payment=payment,
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The flag is cleared."))
+            return redirect(payment)
+    return render(
+        request,
+        "payments/manager/payment_action.html",
+        {"payment": payment, "form": form, "action": "flag", "allowed": payment.flagged},
+    )

@@ -1,0 +1,314 @@
+"""The manager cabinet's request queue and automation rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kabinet.audit.services import audit_entries_for
+from kabinet.core.forms import add_service_errors
+from kabinet.core.http import AuthedHttpRequest
+from kabinet.core.security import safe_next_url
+from kabinet.lib.uploads import private_file_response
+
+from . import selectors, services
+from .forms import AssignForm, BulkForm, DecisionForm, QueueFilterForm, RuleForm, managers
+from .models import OPEN_STATUSES, RequestAttachment, Rule, ServiceRequest
+
+QUEUE_PAGE = 30
+
+
+def _filtered_queue(form: QueueFilterForm, user: Any) -> QuerySet[ServiceRequest]:
+    qs = ServiceRequest.objects.select_related(
+        "client", "service", "tariff", "assignee", "subscription__service", "rule"
+    ).order_by("due_at", "created_at", "id")
+    if not form.is_valid():
+        return qs.filter(status__in=OPEN_STATUSES)
+    data = form.cleaned_data
+    if data["status"] == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif data["status"]:
+        qs = qs.filter(status=data["status"])
+    if data["kind"]:
+        qs = qs.filter(kind=data["kind"])
+    if data["client"]:
+        qs = qs.filter(client__contract_number=data["client"].strip())
+    assignee = data["assignee"]
+    if assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee:
+        qs = qs.filter(assignee_id=int(assignee))
+    if data["overdue"]:
+        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+    return qs
+
+
+def request_queue(request: AuthedHttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET or {"status": "open"})
+    page = Paginator(_filtered_queue(form, request.user), QUEUE_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "servicedesk/manager/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "now": timezone.now(),
+            "managers": managers(),
+            "back": request.get_full_path(),
+        },
+    )
+
+
+@require_POST
+def request_bulk(request: AuthedHttpRequest) -> HttpResponse:
+    back = safe_next_url(request, request.POST.get("next"), "")
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Tick the requests and choose what to do with them."))
+        return redirect(back or "manager:requests")
+    data = form.cleaned_data
+    try:
+        result = services.request_bulk_decide(
+            actor=request.user,
+            ids=data["ids"],
+            decision=data["decision"],
+            comment=data["comment"],
+            assignee=data["assignee"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back or "manager:requests")
+    if result.done:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s request is done: %(ids)s.",
+                "%(n)s requests are done: %(ids)s.",
+                len(result.done),
+            )
+            % {"n": len(result.done), "ids": ", ".join(f"#{i}" for i in result.done)},
+        )
+    for pk, error in result.failed:
+        messages.error(request, _("#%(id)s: %(error)s") % {"id": pk, "error": error})
+    return redirect(back or "manager:requests")
+
+
+def _request_or_404(pk: int) -> ServiceRequest:
+    return get_object_or_404(
+        ServiceRequest.objects.select_related(
+            "client__manager",
+            "service",
+            "tariff",
+            "subscription__tariff",
+            "subscription__service",
+            "created_by",
+            "assignee",
+            "rule",
+        ),
+        pk=pk,
+    )
+
+
+def request_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    service_request = _request_or_404(pk)
+    return render(
+        request,
+        "servicedesk/manager/request_detail.html",
+        {
+            "req": service_request,
+            "events": service_request.events.select_related("actor", "assignee", "rule"),
+            "attachments": service_request.attachments.all(),
+            "form": DecisionForm(),
+            "assign_form": AssignForm(initial={"assignee": service_request.assignee_id}),
+            "audit": audit_entries_for(service_request)[:20],
+        },
+    )
+
+
+@require_POST
+def request_assign(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    service_request = get_object_or_404(ServiceRequest, pk=pk)
+    data = request.POST.copy()
+    if data.get("assignee") == "me":
+        data["assignee"] = str(request.user.pk)
+    form = AssignForm(data)
+    if not form.is_valid():
+        messages.error(request, _("Choose a manager."))
+        return redirect("manager:request_detail", pk=pk)
+    try:
+        services.request_assign(
+            actor=request.user,
+            service_request=service_request,
+            assignee=form.cleaned_data["assignee"],
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The assignee is saved."))
+    return redirect("manager:request_detail", pk=pk)
+
+
+@require_POST
+def request_decide(request: AuthedHttpRequest, pk: int, decision: str) -> HttpResponse:
+    if decision not in ("approve", "reject"):
+        raise Http404
+    service_request = get_object_or_404(ServiceRequest, pk=pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The comment is too long."))
+        return redirect("manager:request_detail", pk=pk)
+    comment = form.cleaned_data["comment"]
+    try:
+        if decision == "approve":
+            services.request_approve(
+                actor=request.user, service_request=service_request, comment=comment
+            )
+            messages.success(request, _("The request is approved and carried out."))
+        else:
+            services.request_reject(
+                actor=request.user, service_request=service_request, comment=comment
+            )
+            messages.success(request, _("The request is rejected."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("manager:request_detail", pk=pk)
+
+
+def request_attachment(request: AuthedHttpRequest, pk: int, file_pk: int) -> FileResponse:
+    attachment = get_object_or_404(RequestAttachment, pk=file_pk, request_id=pk)
+    return private_file_response(
+        attachment.file, name=attachment.name, content_type=attachment.content_type
+    )
+
+
+# --- Automation rules ----------------------------------------------------------------------------
+
+
+def rule_list(request: AuthedHttpRequest) -> HttpResponse:
+    # Django drops Meta.ordering from GROUP BY queries: the list must show the order rules
+    # are tried in, so it is spelled out.
+    rules = (
+        Rule.objects.select_related("service", "assign_to")
+        .annotate(decided=Count("requests", distinct=True))
+        .order_by("position", "id")
+    )
+    recent = (
+        ServiceRequest.objects.filter(rule__isnull=False)
+        .select_related("client", "rule", "assignee", "service", "tariff", "subscription__service")
+        .order_by("-processed_at", "-id")[:15]
+    )
+    return render(request, "servicedesk/manager/rule_list.html", {"rules": rules, "recent": recent})
+
+
+def _rule_data(form: RuleForm) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form.Meta.fields}
+
+
+@require_http_methods(["GET", "POST"])
+def rule_new(request: AuthedHttpRequest) -> HttpResponse:
+    form = RuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = services.rule_save(
+                actor=request.user, rule=None, data=_rule_data(form), request=request
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The rule is saved, disabled. Test it, then enable it."))
+            return redirect("manager:rule_test", pk=rule.pk)
+    return render(request, "servicedesk/manager/rule_form.html", {"form": form, "rule": None})
+
+
+@require_http_methods(["GET", "POST"])
+def rule_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(Rule, pk=pk)
+    form = RuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rule_save(
+                actor=request.user, rule=rule, data=_rule_data(form), request=request
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The rule is saved."))
+            return redirect("manager:rule_detail", pk=pk)
+    decided = (
+        ServiceRequest.objects.filter(rule=rule)
+        .select_related("client", "service", "tariff", "subscription__service", "assignee")
+        .order_by("-processed_at", "-id")[:20]
+    )
+    return render(
+        request,
+        "servicedesk/manager/rule_form.html",
+        {
+            "form": form,
+            "rule": rule,
+            "decided": decided,
+            "audit": audit_entries_for(rule)[:10],
+        },
+    )
+
+
+def rule_test(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(Rule.objects.select_related("service", "assign_to"), pk=pk)
+    result = selectors.rule_trial(rule)
+    return render(request, "servicedesk/manager/rule_test.html", {"rule": rule, "result": result})
+
+
+@require_POST
+def rule_toggle(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(Rule, pk=pk)
+    enabled = request.POST.get("enabled") == "1"
+    services.rule_set_enabled(actor=request.user, rule=rule, enabled=enabled, request=request)
+    if enabled:
+        messages.success(request, _("Rule “%(name)s” is enabled.") % {"name": rule.name})
+    else:
+        messages.success(request, _("Rule “%(name)s” is disabled.") % {"name": rule.name})
+    return redirect("manager:rules")
+
+
+@require_POST
+def rule_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(Rule, pk=pk)
+    try:
+        services.rule_move(
+            actor=request.user,
+            rule=rule,
+            direction=request.POST.get("direction", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("manager:rules")
+
+
+@require_POST
+def rule_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(Rule, pk=pk)
+    try:
+        services.rule_delete(actor=request.user, rule=rule, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("manager:rule_detail", pk=pk)
+    messages.success(request, _("The rule is deleted."))
+    return redirect("manager:rules")
