@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.lib.inn import inn_is_valid
@@ -216,3 +220,50 @@ class NotificationPreferencesForm(forms.Form):
 
 
 LANGUAGE_CHOICES = settings.LANGUAGES
+
+
+class MailServerDown(Exception):
+    """The mail server did not take a message: the person is told to try again."""
+
+
+class ResetPasswordForm(PasswordResetForm):
+    """Django's reset form, but a reset e-mail the mail server refuses is not dropped silently.
+
+    The reset link carries a token that is never stored, so the mail cannot be queued and
+    retried later; the person is told to try again instead. The mail server is tried before
+    anyone is looked up, so the answer is the same whether the address has an account or not.
+    """
+
+    connection: Any = None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        connection = get_connection()
+        try:
+            connection.open()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailServerDown from exc
+        self.connection = connection
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            self.connection = None
+            connection.close()
+
+    def send_mail(  # type: ignore[override]
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(
+            subject, body, from_email, [to_email], connection=self.connection
+        )
+        try:
+            message.send()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailServerDown from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
@@ -21,10 +23,18 @@ from kabinet.core.ratelimit import RateLimited, too_many_requests
 from kabinet.core.security import client_address, safe_next_url, security_event
 
 from . import services
-from .forms import InvitationAcceptForm, LoginForm, ProfileForm
+from .forms import (
+    InvitationAcceptForm,
+    LoginForm,
+    MailServerDown,
+    ProfileForm,
+    ResetPasswordForm,
+)
 from .models import User
 from .sessions import user_password_change, user_password_was_reset
 from .twofactor import login_pending_start, twofactor_enabled
+
+logger = logging.getLogger(__name__)
 
 
 def safe_url(request: HttpRequest, target: str, fallback: str) -> str:
@@ -109,6 +119,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = ResetPasswordForm
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         try:
@@ -116,7 +127,18 @@ class PasswordResetView(auth_views.PasswordResetView):
         except RateLimited as exc:
             form.add_error(None, exc)
             return too_many_requests(self.form_invalid(form), exc.retry_after)
-        return super().form_valid(form)
+        try:
+            return super().form_valid(form)
+        except MailServerDown as exc:
+            logger.warning("password reset e-mail not sent: %s", exc.__cause__)
+            form.add_error(
+                None,
+                _(
+                    "The e-mail with the link could not be sent: the mail server is not "
+                    "answering. Try again in a few minutes."
+                ),
+            )
+            return self.form_invalid(form)
 
 
 @require_POST

@@ -180,3 +180,27 @@ def test_smtp_down_refuses_an_invitation_with_a_message_and_keeps_nothing(
     assert len(server.received) == 1
     assert server.received[0]["to"] == ["new@baltlog.example"]
     assert "/invite/" in server.received[0]["message"].get_payload(decode=True).decode()
+
+
+@pytest.mark.parametrize("email", ["boss@baltlog.example", "nobody@nowhere.example"])
+def test_smtp_down_tells_the_person_to_try_the_password_reset_again(
+    smtp_settings, start_smtp, client_user, email
+):
+    from kabinet.conftest import english_client
+
+    response = english_client().post("/password-reset/", {"email": email})
+
+    # The same answer whether the address has an account or not, and no "check your mail".
+    assert response.status_code == 200
+    assert (
+        "The e-mail with the link could not be sent: the mail server is not answering. "
+        "Try again in a few minutes." in response.content.decode()
+    )
+    # With the mail server back, the link goes out.
+    server = start_smtp()
+    response = english_client().post("/password-reset/", {"email": email})
+    assert response.status_code == 302
+    expected = 1 if email == client_user.email else 0
+    assert len(server.received) == expected
+    if expected:
+        assert "/password-reset/" in server.received[0]["message"].get_payload(decode=True).decode()
