@@ -377,6 +377,11 @@ KABINET_HEALTH_PACKAGE_HOURS = env_int("KABINET_HEALTH_PACKAGE_HOURS", 48)
 # Who sees the checks behind ok/fail: monitoring sending "Authorization: Bearer <token>",
 # and these addresses or networks (read through KABINET_TRUSTED_PROXIES). Staff always do.
 KABINET_HEALTHZ_TOKEN = env_str("KABINET_HEALTHZ_TOKEN")
+# A task worker writes a heartbeat this often; a task left running by a worker silent for
+# KABINET_TASK_STALE_SECONDS is queued again, up to KABINET_TASK_MAX_RUNS runs, then failed.
+KABINET_WORKER_BEAT_SECONDS = env_int("KABINET_WORKER_BEAT_SECONDS", 10)
+KABINET_TASK_STALE_SECONDS = env_int("KABINET_TASK_STALE_SECONDS", 60)
+KABINET_TASK_MAX_RUNS = env_int("KABINET_TASK_MAX_RUNS", 3)
 KABINET_HEALTHZ_ALLOWED_IPS = env_list("KABINET_HEALTHZ_ALLOWED_IPS")
 
 # --- Logging: one line per event, security events on their own logger ---------------------

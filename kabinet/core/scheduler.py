@@ -35,6 +35,7 @@ JOBS: list[Job] = [
         60,
     ),
     Job("core.prune_ratelimits", "kabinet.core.tasks.prune_ratelimit_buckets", 3600),
+    Job("core.reap_lost_tasks", "kabinet.core.tasks.reap_lost_tasks", 60),
     Job("cms.publish_scheduled", "kabinet.cms.tasks.publish_scheduled_pages", 60),
     Job("payments.capture_due", "kabinet.payments.tasks.capture_due_payments", 60),
 ]
