@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.lib.env import env_bool, env_int, env_list, env_str
@@ -347,6 +348,35 @@ KABINET_BILLING_PUBLIC_KEYS = env_list(
 KABINET_MONEYBACK_HOURS = env_int("KABINET_MONEYBACK_HOURS", 3)
 KABINET_PAYMENT_MIN = Decimal(env_str("KABINET_PAYMENT_MIN", "10.00"))
 KABINET_PAYMENT_MAX = Decimal(env_str("KABINET_PAYMENT_MAX", "500000.00"))
+
+# --- Payment providers (kabinet/payments/providers/) -----------------------------------------
+# The networks that take money, in the order /pay/ offers them: kabinet (our signed gateway
+# protocol, paysim in the demo), yookassa (cards and SBP), osmp (QIWI/OSMP agent protocol).
+KABINET_PAYMENT_PROVIDERS = env_list("KABINET_PAYMENT_PROVIDERS", "kabinet")
+_unknown_providers = set(KABINET_PAYMENT_PROVIDERS) - {"kabinet", "yookassa", "osmp"}
+if _unknown_providers:
+    raise ImproperlyConfigured(
+        f"KABINET_PAYMENT_PROVIDERS: unknown provider(s) {', '.join(sorted(_unknown_providers))}"
+    )
+# YooKassa (API v3, the official SDK): shop id and secret key from the shop's settings.
+KABINET_YOOKASSA_SHOP_ID = env_str("KABINET_YOOKASSA_SHOP_ID")
+KABINET_YOOKASSA_SECRET_KEY = env_str("KABINET_YOOKASSA_SECRET_KEY")
+KABINET_YOOKASSA_API_URL = env_str("KABINET_YOOKASSA_API_URL", "https://api.yookassa.ru/v3")
+KABINET_YOOKASSA_METHODS = env_list("KABINET_YOOKASSA_METHODS", "card,sbp")
+# Notifications are accepted only from these networks when set (YooKassa publishes its own).
+KABINET_YOOKASSA_ALLOWED_IPS = env_list("KABINET_YOOKASSA_ALLOWED_IPS")
+# 54-FZ receipts through YooKassa: 1 to send one with every payment and refund.
+KABINET_RECEIPTS = env_bool("KABINET_RECEIPTS", False)
+# YooKassa's vat_code: 1 without VAT, 2 VAT 0 %, 3 VAT 10 %, 4 VAT 20 %, 5 10/110, 6 20/120,
+# 7 VAT 5 %, 8 VAT 7 %, 9 5/105, 10 7/107 (API reference, "Receipt item").
+KABINET_YOOKASSA_VAT_CODE = env_int("KABINET_YOOKASSA_VAT_CODE", 1)
+# The QIWI/OSMP agent protocol at /pay/osmp/: HTTP Basic credentials (unset: 404) and the
+# agents' addresses (empty: any).
+KABINET_OSMP_USERNAME = env_str("KABINET_OSMP_USERNAME")
+KABINET_OSMP_PASSWORD = env_str("KABINET_OSMP_PASSWORD")
+KABINET_OSMP_ALLOWED_IPS = env_list("KABINET_OSMP_ALLOWED_IPS")
+KABINET_OSMP_MAX_PER_ADDRESS = env_int("KABINET_OSMP_MAX_PER_ADDRESS", 600)
+KABINET_OSMP_WINDOW_SECONDS = env_int("KABINET_OSMP_WINDOW_SECONDS", 60)
 # Hours a manager has to decide a request, by kind; past it the request shows as overdue.
 # Override any of them with JSON: KABINET_REQUEST_DUE_HOURS='{"connect": 48}'.
 KABINET_REQUEST_DUE_HOURS: dict[str, int] = {

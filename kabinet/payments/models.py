@@ -23,6 +23,22 @@ class Channel(models.TextChoices):
     TERMINAL = "terminal", _("Terminal")
 
 
+class Provider(models.TextChoices):
+    """Which network took the money (settings: KABINET_PAYMENT_PROVIDERS)."""
+
+    KABINET = "kabinet", _("Kabinet gateway")
+    YOOKASSA = "yookassa", _("YooKassa")
+    OSMP = "osmp", _("QIWI/OSMP agents")
+
+
+class Method(models.TextChoices):
+    """How the payer paid, as the provider tells it."""
+
+    CARD = "card", _("Bank card")
+    SBP = "sbp", _("Faster Payments (SBP)")
+    TERMINAL = "terminal", _("Terminal or agent")
+
+
 class PaymentStatus(models.TextChoices):
     # Card: pending → authorized → captured → refunded; pending → declined;
     # authorized → voided / expired. A partial refund keeps "captured".
@@ -66,6 +82,10 @@ class Payment(models.Model):
         Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="payments"
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    provider = models.CharField(
+        _("provider"), max_length=16, choices=Provider.choices, default=Provider.KABINET
+    )
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     captured_amount = models.DecimalField(
@@ -90,7 +110,7 @@ class Payment(models.Model):
     capture_before = models.DateTimeField(_("hold lapses"), null=True, blank=True)
     captured_at = models.DateTimeField(_("paid"), null=True, blank=True)
     # Terminal protocol.
-    receipt = models.CharField(_("terminal receipt"), max_length=20, null=True, blank=True)
+    receipt = models.CharField(_("terminal receipt"), max_length=40, null=True, blank=True)
     terminal_date = models.CharField(_("terminal date"), max_length=19, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     # Both: until when a manager (card) or the terminal network (terminal) may take it back.
@@ -148,6 +168,11 @@ class Payment(models.Model):
                 name="payment_status_created_idx",
             ),
             models.Index(fields=["channel", "-created_at"], name="payment_channel_created_idx"),
+            models.Index(
+                fields=["provider", "-created_at"],
+                include=["id", "status", "channel", "amount", "captured_amount", "refunded_amount"],
+                name="payment_provider_created_idx",
+            ),
             # Covering (these two): the manager's counts and totals read the index alone.
             models.Index(
                 fields=["-created_at"],
@@ -288,6 +313,7 @@ class MessageKind(models.TextChoices):
     NOTIFY_RESPONSE = "notify_response", _("Answer to a notification")
     TERMINAL = "terminal", _("Terminal request")
     TERMINAL_RESPONSE = "terminal_response", _("Answer to the terminal")
+    PROVIDER_NOTIFY = "provider_notify", _("Provider notification")
 
 
 class SignatureCheck(models.TextChoices):
@@ -297,6 +323,9 @@ class SignatureCheck(models.TextChoices):
     TIMESTAMP = "timestamp", _("Timestamp out of range")
     BAD_SIGNATURE = "bad_signature", _("Signature does not verify")
     SIGNED = "signed", _("Signed by the website")
+    # Networks without signatures (YooKassa's notifications, OSMP agents): what they say is
+    # re-read from the network's API, or the access is checked by password and address.
+    UNSIGNED = "unsigned", _("Not signed (checked otherwise)")
 
 
 class GatewayMessage(models.Model):
@@ -408,3 +437,29 @@ class GatewayOperation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.payment_id} {self.state}"
+
+
+class AgentTransaction(models.Model):
+    """One payment an agent network sent (OSMP's ``pay``): its id is the ``prv_txn`` we answer.
+
+    Unique on the network's ``txn_id``, so a repeated ``pay`` finds the first one and
+    credits nothing more, however many arrive at once.
+    """
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    txn_id = models.CharField(_("agent's transaction"), max_length=20)
+    account = models.CharField(_("account"), max_length=20)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    txn_date = models.CharField(_("agent's date"), max_length=14)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, related_name="agent_transaction"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "txn_id"], name="agent_txn_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.txn_id}"

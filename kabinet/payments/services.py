@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,7 +35,7 @@ from kabinet.lib.money import format_money
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 
-from .gateway import GatewayAnswer, GatewayUnavailable, encode_body, gateway_call
+from .gateway import GatewayAnswer, GatewayUnavailable
 from .models import (
     ZERO,
     Channel,
@@ -49,6 +48,7 @@ from .models import (
     Payment,
     PaymentStatus,
 )
+from .providers import card_provider, pay_method, pay_methods
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +205,7 @@ def _post_capture(payment: Payment, *, amount: Decimal, at: datetime) -> None:
             "amount": format_money(amount),
             "channel": payment.channel,
             "captured_at": wire_time(at),
+            "provider": payment.provider,
         },
     )
 
@@ -426,65 +427,66 @@ def _sync_locked(payment: Payment, snap: Snapshot, *, now: datetime) -> SyncResu
 
 
 def payment_start_card(
-    *, client: Client, amount: Decimal, email: str = "", actor: User | None = None
+    *,
+    client: Client,
+    amount: Decimal,
+    email: str = "",
+    actor: User | None = None,
+    method: str = "",
 ) -> Payment:
-    """Create a card payment and ask the gateway for it; returns it with its payment_url.
+    """Create a card (or SBP) payment and ask its provider for it; returns it with the
+    address the payer goes to next (``payment_url``).
 
-    Raises GatewayUnavailable when the gateway gives no usable answer: the payment is
+    ``method`` is a pay method's key (``yookassa:sbp``); empty means the first one offered.
+    Raises GatewayUnavailable when the provider gives no usable answer: the payment is
     then marked "not started" (nothing was charged) and the payer is told to try later.
     """
     if client.is_closed:
         raise ValidationError(_("This contract is closed and does not accept payments."))
+    offered = pay_methods()
+    chosen = pay_method(method) if method else (offered[0] if offered else None)
+    if chosen is None:
+        raise ValidationError(_("This way of paying is not available. Choose another."))
+    provider = card_provider(chosen.provider)
     site = settings.SITE_URL
     with transaction.atomic():
         payment = Payment.objects.create(
             client=client,
             channel=Channel.CARD,
+            provider=chosen.provider,
+            method=chosen.method,
             status=PaymentStatus.PENDING,
             amount=amount,
             email=email,
             created_by=actor if actor is not None and actor.pk else None,
         )
-        body = encode_body(
-            {
-                "merchant_id": settings.KABINET_MERCHANT_ID,
-                "order_id": str(payment.pk),
-                "account": client.contract_number,
-                "amount": format_money(amount),
-                "currency": CURRENCY,
-                "description": _("Payment under contract %(contract)s")
-                % {"contract": client.contract_number},
-                "return_url": site + reverse("site:pay_status", args=[payment.pk]),
-                "notify_url": site + reverse("site:pay_notify"),
-            }
+        call = provider.create_request(
+            payment,
+            return_url=site + reverse("site:pay_status", args=[payment.pk]),
+            notify_url=site + reverse("site:pay_notify"),
         )
         operation = GatewayOperation.objects.create(
-            payment=payment, kind=OperationKind.CREATE, path=API_PAYMENTS, body=body, amount=amount
+            payment=payment,
+            kind=OperationKind.CREATE,
+            path=call.path,
+            body=call.body,
+            amount=amount,
         )
     try:
         answer = _run(operation)
     except GatewayUnavailable as exc:
         _start_failed(payment, operation, str(exc))
         raise
-    data = answer.data if isinstance(answer.data, dict) else {}
-    gateway_id, url = data.get("payment_id"), data.get("payment_url")
-    usable = (
-        answer.status == 201
-        and isinstance(gateway_id, str)
-        and 0 < len(gateway_id) <= 64
-        and isinstance(url, str)
-        and len(url) <= 2000
-        and urlsplit(url).scheme in ("http", "https")
-    )
-    if not usable:
+    started = provider.started(answer)
+    if started is None:
         reason = f"HTTP {answer.status} {answer.error_code}".strip()
         _start_failed(payment, operation, reason, refused=True)
         raise GatewayUnavailable(reason)
     try:
         with transaction.atomic():
             payment = _lock(payment.pk)
-            payment.gateway_payment_id = str(gateway_id)
-            payment.payment_url = str(url)
+            payment.gateway_payment_id = started.gateway_payment_id
+            payment.payment_url = started.payment_url
             payment.save(update_fields=["gateway_payment_id", "payment_url", "updated_at"])
             _finish(operation, OperationState.DONE)
     except IntegrityError as exc:
@@ -518,13 +520,7 @@ def _run(operation: GatewayOperation) -> GatewayAnswer:
     GatewayOperation.objects.filter(pk=operation.pk).update(attempts=operation.attempts + 1)
     operation.attempts += 1
     try:
-        answer = gateway_call(
-            method="POST",
-            path=operation.path,
-            body=bytes(operation.body),
-            idempotency_key=str(operation.key),
-            payment=operation.payment,
-        )
+        answer = card_provider(operation.payment.provider).send(operation)
         if answer.status >= 500:
             raise GatewayUnavailable(f"HTTP {answer.status} {answer.error_code}".strip())
     except GatewayUnavailable as exc:
@@ -668,11 +664,7 @@ def payment_sync(*, payment: Payment) -> Payment:
     if payment.channel != Channel.CARD or not payment.gateway_payment_id:
         return payment
     Payment.objects.filter(pk=payment.pk).update(last_synced_at=timezone.now())
-    answer = gateway_call(
-        method="GET",
-        path=f"{API_PAYMENTS}/{quote(payment.gateway_payment_id, safe='')}",
-        payment=payment,
-    )
+    answer = card_provider(payment.provider).fetch(payment)
     if answer.status != 200:
         return payment
     try:
@@ -712,15 +704,18 @@ def payment_capture(*, payment_id: Any) -> Payment:
         payment = _lock(payment_id)
         if payment.status != PaymentStatus.AUTHORIZED:
             return payment
-        operation, _created = GatewayOperation.objects.get_or_create(
-            payment=payment,
-            kind=OperationKind.CAPTURE,
-            defaults={
-                "path": f"{API_PAYMENTS}/{quote(payment.gateway_payment_id, safe='')}/capture",
-                "body": encode_body({"amount": format_money(payment.amount)}),
-                "amount": payment.amount,
-            },
-        )
+        operation = GatewayOperation.objects.filter(
+            payment=payment, kind=OperationKind.CAPTURE
+        ).first()
+        if operation is None:
+            call = card_provider(payment.provider).capture_request(payment, payment.amount)
+            operation = GatewayOperation.objects.create(
+                payment=payment,
+                kind=OperationKind.CAPTURE,
+                path=call.path,
+                body=call.body,
+                amount=payment.amount,
+            )
     if operation.state == OperationState.REFUSED:
         return payment
     answer = _run(operation)
@@ -860,16 +855,19 @@ def payment_void(
             raise ValidationError(
                 _("The money-back window has ended; the payment is being captured.")
             )
-        operation, _created = GatewayOperation.objects.get_or_create(
-            payment=payment,
-            kind=OperationKind.VOID,
-            defaults={
-                "path": f"{API_PAYMENTS}/{quote(payment.gateway_payment_id, safe='')}/void",
-                "body": encode_body({"reason": reason}),
-                "reason": reason,
-                "actor": actor,
-            },
-        )
+        operation = GatewayOperation.objects.filter(
+            payment=payment, kind=OperationKind.VOID
+        ).first()
+        if operation is None:
+            call = card_provider(payment.provider).void_request(payment, reason)
+            operation = GatewayOperation.objects.create(
+                payment=payment,
+                kind=OperationKind.VOID,
+                path=call.path,
+                body=call.body,
+                reason=reason,
+                actor=actor,
+            )
     return _manager_operation(operation, actor=actor, action="payment.void", request=request)
 
 
@@ -902,12 +900,13 @@ def payment_refund(
                     _("The amount must be more than 0 and at most %(max)s.")
                     % {"max": format_money(payment.refundable_amount)}
                 )
+            call = card_provider(payment.provider).refund_request(payment, amount, reason)
             operation = GatewayOperation.objects.create(
                 key=key,
                 payment=payment,
                 kind=OperationKind.REFUND,
-                path=f"{API_PAYMENTS}/{quote(payment.gateway_payment_id, safe='')}/refund",
-                body=encode_body({"amount": format_money(amount), "reason": reason}),
+                path=call.path,
+                body=call.body,
                 amount=amount,
                 reason=reason,
                 actor=actor,

@@ -53,6 +53,7 @@ def test_captured_event_credits_the_balance_and_exports_once(held_payment, compa
         "captured_at": payment.captured_at.astimezone(__import__("datetime").UTC).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         ),
+        "provider": "kabinet",
     }
 
 
