@@ -38,11 +38,13 @@ from kabinet.notifications.services import notification_send
 from .gateway import GatewayAnswer, GatewayUnavailable
 from .models import (
     ZERO,
+    AgentTransaction,
     Channel,
     GatewayMessage,
     GatewayOperation,
     LedgerEntry,
     LedgerKind,
+    Method,
     OperationKind,
     OperationState,
     Payment,
@@ -997,6 +999,84 @@ def payment_flag_clear(
             request=request,
         )
     return payment
+
+
+# --- agent networks (providers/osmp.py and the like) ---------------------------------------
+
+
+class AgentTxnConflict(Exception):
+    """The agent's transaction id was used before with another account or sum."""
+
+
+@dataclass(frozen=True)
+class AgentAccepted:
+    payment: Payment
+    transaction: AgentTransaction
+    repeated: bool  # the agent sent this transaction before: nothing more was credited
+
+
+def payment_accept_agent(
+    *, provider: str, txn_id: str, client: Client, amount: Decimal, txn_date: str
+) -> AgentAccepted:
+    """Credit a payment an agent network accepted. Final at once; idempotent on the network's
+    transaction id, also when the same id arrives on several connections at the same moment:
+    the unique (provider, txn_id) lets exactly one insert through, the others answer as it."""
+    with transaction.atomic():
+        existing = _agent_txn(provider, txn_id)
+        if existing is not None:
+            return _agent_repeat(existing, client, amount)
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    client=client,
+                    channel=Channel.TERMINAL,
+                    provider=provider,
+                    method=Method.TERMINAL,
+                    status=PaymentStatus.ACCEPTED,
+                    amount=amount,
+                    captured_amount=amount,
+                    receipt=f"{provider}:{txn_id}",
+                    terminal_date=txn_date[:19],
+                    accepted_at=now,
+                    captured_at=now,
+                )
+                txn = AgentTransaction.objects.create(
+                    provider=provider,
+                    txn_id=txn_id,
+                    account=client.contract_number,
+                    amount=amount,
+                    txn_date=txn_date,
+                    payment=payment,
+                )
+        except IntegrityError:
+            existing = _agent_txn(provider, txn_id)
+            if existing is None:
+                raise
+            return _agent_repeat(existing, client, amount)
+        _post_capture(payment, amount=amount, at=now)
+        payment.save(update_fields=["capture_record"])
+        _notify_client(
+            payment,
+            gettext_lazy("Payment of %(amount)s reached your balance"),
+            gettext_lazy("Paid through a payment agent under contract %(contract)s."),
+        )
+    return AgentAccepted(payment, txn, repeated=False)
+
+
+def _agent_txn(provider: str, txn_id: str) -> AgentTransaction | None:
+    return (
+        AgentTransaction.objects.select_for_update(of=("self",))
+        .select_related("payment")
+        .filter(provider=provider, txn_id=txn_id)
+        .first()
+    )
+
+
+def _agent_repeat(txn: AgentTransaction, client: Client, amount: Decimal) -> AgentAccepted:
+    if txn.account != client.contract_number or txn.amount != amount:
+        raise AgentTxnConflict(f"txn_id {txn.txn_id} was paid to {txn.account} for {txn.amount}")
+    return AgentAccepted(txn.payment, txn, repeated=True)
 
 
 # --- terminal protocol ----------------------------------------------------------------------

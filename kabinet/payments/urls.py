@@ -8,6 +8,7 @@ site_urlpatterns = [
     path("pay/status/<uuid:pk>/", views.pay_status, name="pay_status"),
     path("pay/notify/", views.pay_notify, name="pay_notify"),
     path("pay/terminal/", views.pay_terminal, name="pay_terminal"),
+    path("pay/osmp/", views.pay_osmp, name="pay_osmp"),
 ]
 
 cabinet_urlpatterns = [

@@ -29,6 +29,7 @@ from . import services, wire
 from .forms import PayForm, find_payable_client
 from .gateway import GatewayUnavailable, message_record
 from .models import Direction, MessageKind, Payment, SignatureCheck
+from .providers import get_provider
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +228,16 @@ def _json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
+def _notify_limit(request: HttpRequest) -> Limit:
+    # The same allowance as the terminal protocol: per address, so a flood from elsewhere
+    # cannot crowd out the gateway.
+    return Limit(
+        key=f"notify:address:{client_address(request)}",
+        max_count=settings.KABINET_TERMINAL_MAX_PER_ADDRESS,
+        window_seconds=settings.KABINET_TERMINAL_WINDOW_SECONDS,
+    )
+
+
 @csrf_exempt
 def pay_notify(request: HttpRequest) -> HttpResponse:
     """The card protocol's notify_url: the gateway's signed events."""
@@ -234,6 +245,17 @@ def pay_notify(request: HttpRequest) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     if _too_big(request):
         return HttpResponse(status=413)
+    wait = ratelimit_take(_notify_limit(request))
+    if wait:
+        # The gateway retries every notification until it gets 200: nothing is lost. Not
+        # read, verified or stored (that work is what the limit saves); the log has the line.
+        security_event("notify_throttled", request, retry_after=wait)
+        response = HttpResponse(
+            _json({"error": "retry", "message": f"too many requests, retry after {wait} s"}),
+            status=429,
+            content_type="application/json; charset=utf-8",
+        )
+        return too_many_requests(response, wait)
     body = request.body
     check, message = _receive(request, MessageKind.NOTIFY, body)
     payment = None
@@ -354,3 +376,14 @@ def pay_terminal(request: HttpRequest) -> HttpResponse:
         content_type="text/xml; charset=utf-8",
         payment=answer.payment,
     )
+
+
+@csrf_exempt
+def pay_osmp(request: HttpRequest) -> HttpResponse:
+    """The QIWI/OSMP agent protocol (providers/osmp.py): check and pay, XML answers."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if _too_big(request):
+        return HttpResponse(status=413)
+    data = request.GET if request.method == "GET" else request.POST
+    return get_provider("osmp").handle(request, data)

@@ -991,6 +991,7 @@ BY_NAME = {entry.name: entry for entry in ENTRIES}
 FUZZED_ELSEWHERE = {
     "site:pay_notify": "kabinet/payments/tests/test_fuzz.py (signed bodies and garbage)",
     "site:pay_terminal": "kabinet/payments/tests/test_fuzz.py (signed requests and garbage)",
+    "site:pay_osmp": "kabinet/payments/tests/test_osmp.py (hypothesis over every parameter)",
     # Wagtail's front-end views for private pages; the site has no private pages.
     "wagtailcore_authenticate_with_password": "Wagtail's own (page privacy is not used)",
     "wagtailcore_login": "Wagtail's own; WAGTAIL_FRONTEND_LOGIN_URL sends people to /login/",

@@ -100,6 +100,9 @@ ENTRIES: dict[str, Entry] = {
     "site:pay_terminal": Entry(
         "anon", fixed("/pay/terminal/"), params=("action", "number", "amount", "receipt", "date")
     ),
+    "site:pay_osmp": Entry(
+        "anon", fixed("/pay/osmp/"), params=("command", "txn_id", "account", "sum", "txn_date")
+    ),
     "account:notifications": Entry("client", fixed("/account/notifications/")),
     "cabinet:requests": Entry("client", fixed("/cabinet/requests/")),
     "cabinet:threads": Entry("client", fixed("/cabinet/messages/")),

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.utils.functional import Promise
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest, HttpResponse
+    from django.http import HttpRequest, HttpResponse, QueryDict
 
     from ..gateway import GatewayAnswer
     from ..models import GatewayOperation, Payment
@@ -100,7 +100,9 @@ class AgentProvider(Protocol):
     code: str
     label: str | Promise
 
-    def handle(self, request: HttpRequest) -> HttpResponse: ...
+    def handle(self, request: HttpRequest, data: QueryDict) -> HttpResponse:
+        """Answer one request of the network's protocol (``data``: its query or form)."""
+        ...
 
 
 # code → module path; the module has ``provider`` (a CardProvider or an AgentProvider).

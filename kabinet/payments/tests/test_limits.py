@@ -141,3 +141,20 @@ def test_terminal_limit_of_one_address_does_not_block_the_gateway(
 def test_limits_are_counted_in_the_shared_database(client, company, pay_limit):
     client.get("/pay/?contract=100001", REMOTE_ADDR="198.51.100.9")
     assert RateLimitBucket.objects.get(key="pay:address:198.51.100.9").count == 1
+
+
+def test_card_notifications_past_the_limit_get_429_and_change_nothing(
+    client, company, terminal_limit, caplog
+):
+    for _ in range(2):
+        client.post("/pay/notify/", b"{}", content_type="application/json")
+    before = money_state()
+    messages = GatewayMessage.objects.count()
+    with caplog.at_level(logging.WARNING, logger="kabinet.security"):
+        response = client.post("/pay/notify/", b"{}", content_type="application/json")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert response.json()["error"] == "retry"
+    assert money_state() == before
+    assert GatewayMessage.objects.count() == messages
+    assert any("event=notify_throttled" in r.getMessage() for r in caplog.records)
