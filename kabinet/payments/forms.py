@@ -15,6 +15,7 @@ from kabinet.core.templatetags.kabinet import money
 from kabinet.lib.money import format_money
 
 from .models import Channel, PaymentStatus
+from .providers import pay_method, pay_methods
 
 _AMOUNT_RE = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
 
@@ -76,7 +77,57 @@ def find_payable_client(contract: str) -> Client:
     return client
 
 
-class PayForm(forms.Form):
+class PayMethodMixin(forms.Form):
+    """The ways to pay that the enabled providers offer; with one there is no choice shown.
+
+    When receipts are on (54-FZ) and the chosen network sends them, the payer's e-mail is
+    required: the receipt goes there.
+    """
+
+    def add_method_field(self) -> None:
+        methods = pay_methods()
+        self.pay_methods = methods
+        choices = [(m.key, m.label) for m in methods]
+        self.fields["method"] = forms.ChoiceField(
+            label=_("How to pay"),
+            choices=choices,
+            initial=choices[0][0] if choices else "",
+            widget=forms.RadioSelect if len(choices) > 1 else forms.HiddenInput,
+            error_messages={"invalid_choice": _("Choose one of the ways to pay.")},
+        )
+        if len(choices) == 1:
+            self.fields["method"].required = False
+
+    def clean_method(self) -> str:
+        key = self.cleaned_data.get("method") or (
+            self.pay_methods[0].key if self.pay_methods else ""
+        )
+        if pay_method(key) is None:
+            raise forms.ValidationError(_("Choose one of the ways to pay."), code="invalid_choice")
+        return key
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = pay_method(data.get("method", ""))
+        if (
+            chosen is not None
+            and chosen.provider == "yookassa"
+            and settings.KABINET_RECEIPTS
+            and "email" in self.fields
+            and not data.get("email")
+            and "email" not in self.errors
+        ):
+            self.add_error(
+                "email",
+                forms.ValidationError(
+                    _("Enter an e-mail: the receipt that the law requires is sent there."),
+                    code="required",
+                ),
+            )
+        return data
+
+
+class PayForm(PayMethodMixin):
     """The public pay form: anyone may pay to any open contract."""
 
     contract = forms.CharField(
@@ -106,6 +157,7 @@ class PayForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["amount"].help_text = amount_hint()
+        self.add_method_field()
 
     def clean_contract(self) -> str:
         self.client = find_payable_client(self.cleaned_data["contract"])
@@ -117,7 +169,7 @@ class PayForm(forms.Form):
         return amount
 
 
-class CabinetPayForm(forms.Form):
+class CabinetPayForm(PayMethodMixin):
     """The client cabinet's pay form: the contract is the user's own."""
 
     amount = amount_field()
@@ -132,6 +184,7 @@ class CabinetPayForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["amount"].help_text = amount_hint()
+        self.add_method_field()
 
     def clean_amount(self) -> Decimal:
         amount = parse_amount_input(self.cleaned_data["amount"])

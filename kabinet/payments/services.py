@@ -498,6 +498,14 @@ def payment_start_card(
     return payment
 
 
+def payer_next_url(payment: Payment) -> str:
+    """Where the payer goes after starting: the network's page, or (SBP) our page with the
+    QR code and the bank-app link."""
+    if payment.method == Method.SBP:
+        return reverse("site:pay_status", args=[payment.pk])
+    return payment.payment_url
+
+
 def _start_failed(
     payment: Payment, operation: GatewayOperation, reason: str, *, refused: bool = False
 ) -> None:

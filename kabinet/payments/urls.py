@@ -9,6 +9,7 @@ site_urlpatterns = [
     path("pay/notify/", views.pay_notify, name="pay_notify"),
     path("pay/terminal/", views.pay_terminal, name="pay_terminal"),
     path("pay/osmp/", views.pay_osmp, name="pay_osmp"),
+    path("pay/yookassa/notify/", views.pay_yookassa_notify, name="pay_yookassa_notify"),
 ]
 
 cabinet_urlpatterns = [

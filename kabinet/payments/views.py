@@ -8,9 +8,11 @@ import logging
 from typing import Any
 from xml.sax.saxutils import escape
 
+import segno
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
@@ -18,18 +20,21 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kabinet.core.ratelimit import Limit, ratelimit_take, too_many_requests, wait_message
-from kabinet.core.security import client_address, security_event
+from kabinet.core.security import address_in, client_address, security_event
 
 from . import services, wire
 from .forms import PayForm, find_payable_client
 from .gateway import GatewayUnavailable, message_record
 from .models import Direction, MessageKind, Payment, SignatureCheck
 from .providers import get_provider
+from .providers.yookassa import handle_notification as yookassa_notification
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +94,14 @@ def pay(request: HttpRequest) -> HttpResponse:
                         amount=form.cleaned_data["amount"],
                         email=form.cleaned_data["email"],
                         actor=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+                        method=form.cleaned_data["method"],
                     )
                 except GatewayUnavailable:
                     gateway_down = True
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
-                    return HttpResponseRedirect(payment.payment_url)
+                    return HttpResponseRedirect(services.payer_next_url(payment))
             recipient = _recipient(request.POST.get("contract", ""))
     else:
         initial = {k: request.GET.get(k, "")[:100] for k in PAY_FIELDS}
@@ -147,7 +153,15 @@ def pay_status(request: HttpRequest, pk: Any) -> HttpResponse:
         if request.headers.get("HX-Request")
         else "payments/site/pay_status.html"
     )
-    return render(request, template, {"payment": payment})
+    sbp_qr = None
+    if payment.method == "sbp" and payment.status == "pending" and payment.payment_url:
+        # Inline SVG (no data: URL for the Content-Security-Policy to block).
+        sbp_qr = mark_safe(
+            segno.make(payment.payment_url, error="m").svg_inline(
+                scale=4, border=3, dark="#000", light="#fff", title=_("QR code for your bank's app")
+            )
+        )
+    return render(request, template, {"payment": payment, "sbp_qr": sbp_qr})
 
 
 # --- gateway endpoints ---------------------------------------------------------------------
@@ -228,11 +242,11 @@ def _json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
-def _notify_limit(request: HttpRequest) -> Limit:
+def _notify_limit(request: HttpRequest, network: str = "notify") -> Limit:
     # The same allowance as the terminal protocol: per address, so a flood from elsewhere
     # cannot crowd out the gateway.
     return Limit(
-        key=f"notify:address:{client_address(request)}",
+        key=f"{network}:address:{client_address(request)}",
         max_count=settings.KABINET_TERMINAL_MAX_PER_ADDRESS,
         window_seconds=settings.KABINET_TERMINAL_WINDOW_SECONDS,
     )
@@ -387,3 +401,24 @@ def pay_osmp(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=413)
     data = request.GET if request.method == "GET" else request.POST
     return get_provider("osmp").handle(request, data)
+
+
+@csrf_exempt
+def pay_yookassa_notify(request: HttpRequest) -> HttpResponse:
+    """YooKassa's HTTP notifications (providers/yookassa.py): unsigned, so only the event and
+    the object's id are read; the payment is read back from YooKassa's API."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if "yookassa" not in settings.KABINET_PAYMENT_PROVIDERS:
+        raise Http404
+    if _too_big(request):
+        return HttpResponse(status=413)
+    allowed = settings.KABINET_YOOKASSA_ALLOWED_IPS
+    if allowed and not address_in(client_address(request), allowed):
+        security_event("yookassa_address_refused", request)
+        return HttpResponse(status=403)
+    wait = ratelimit_take(_notify_limit(request, "yookassa"))
+    if wait:
+        security_event("notify_throttled", request, retry_after=wait)
+        return too_many_requests(HttpResponse(status=429), wait)
+    return yookassa_notification(request)

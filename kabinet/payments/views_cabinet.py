@@ -64,13 +64,14 @@ def pay(request: AuthedHttpRequest) -> HttpResponse:
                 amount=form.cleaned_data["amount"],
                 email=form.cleaned_data["email"],
                 actor=request.user,  # type: ignore[arg-type]
+                method=form.cleaned_data["method"],
             )
         except GatewayUnavailable:
             gateway_down = True
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return HttpResponseRedirect(payment.payment_url)
+            return HttpResponseRedirect(services.payer_next_url(payment))
     return render(
         request,
         "payments/cabinet/pay.html",

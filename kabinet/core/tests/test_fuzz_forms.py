@@ -992,6 +992,7 @@ FUZZED_ELSEWHERE = {
     "site:pay_notify": "kabinet/payments/tests/test_fuzz.py (signed bodies and garbage)",
     "site:pay_terminal": "kabinet/payments/tests/test_fuzz.py (signed requests and garbage)",
     "site:pay_osmp": "kabinet/payments/tests/test_osmp.py (hypothesis over every parameter)",
+    "site:pay_yookassa_notify": "kabinet/payments/tests/test_yookassa.py (garbage, lies, replays)",
     # Wagtail's front-end views for private pages; the site has no private pages.
     "wagtailcore_authenticate_with_password": "Wagtail's own (page privacy is not used)",
     "wagtailcore_login": "Wagtail's own; WAGTAIL_FRONTEND_LOGIN_URL sends people to /login/",

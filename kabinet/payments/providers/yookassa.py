@@ -1,0 +1,439 @@
+"""YooKassa (API v3, https://yookassa.ru/developers/api) through its official Python SDK.
+
+* Cards are paid in two stages, as Kabinet's hold / money-back model needs: created with
+  ``capture: false``; ``waiting_for_capture`` is *held*; a manager's money-back is
+  ``POST /payments/{id}/cancel``; at the end of the money-back window the core captures
+  (``POST /payments/{id}/capture``), always before YooKassa's ``expires_at``.
+* SBP (Faster Payments) cannot be held: it is created with ``capture: true`` and a ``qr``
+  confirmation; its money-back is a refund, and /pay/ and the manager's page say so.
+* Refunds: ``POST /refunds`` (full or partial), then the payment is read back for its
+  ``refunded_amount``.
+* Every POST carries an ``Idempotence-Key``: the key of the stored operation, the same on
+  every retry, so YooKassa replays its first answer instead of acting twice.
+* 54-FZ receipts (``KABINET_RECEIPTS=1``): each payment and refund carries a ``receipt``
+  (customer e-mail, one item "communication services under contract N", ``vat_code``,
+  ``payment_subject: service``, ``payment_mode: full_payment``) that YooKassa forwards to
+  the operator's online cash register.
+
+YooKassa's statuses become the core's canonical payment object here (``canonical``):
+pending → pending; waiting_for_capture → authorized; succeeded → captured (refunded when
+all of it came back); canceled → voided (by us), expired (``expired_on_capture``) or
+declined (anything else).
+
+The SDK sends its requests without a timeout; ``_TimedClient`` gives it one, and the SDK's
+``Configuration`` takes the API address from ``KABINET_YOOKASSA_API_URL`` (a stand-in or a
+proxy works the same as the real API).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import requests
+import yookassa.payment
+import yookassa.refund
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from yookassa import Configuration
+from yookassa import Payment as YPayment
+from yookassa import Refund as YRefund
+from yookassa.client import ApiClient
+from yookassa.domain.exceptions import (
+    ApiError,
+    BadRequestError,
+    ForbiddenError,
+    GoneError,
+    NotFoundError,
+    UnauthorizedError,
+)
+
+from kabinet.lib.money import format_money
+
+from ..gateway import GatewayAnswer, GatewayUnavailable, message_record
+from ..models import Direction, MessageKind, OperationKind, SignatureCheck
+from . import PayMethod, Request, Started
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from ..models import GatewayOperation, Payment
+
+logger = logging.getLogger(__name__)
+
+CURRENCY = "RUB"
+REFUSALS = (BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError, GoneError)
+
+
+class _TimedClient(ApiClient):
+    """The SDK's client with a timeout on every request (the SDK sets none)."""
+
+    def execute(self, body, method, path, query_params, request_headers):  # type: ignore[no-untyped-def]
+        session = self.get_session()
+        self.log_request(body, method, path, query_params, request_headers)
+        try:
+            return session.request(
+                method,
+                self.endpoint + path,
+                params=query_params,
+                headers=request_headers,
+                json=body,
+                verify=self.configuration.verify,
+                timeout=settings.KABINET_GATEWAY_TIMEOUT,
+            )
+        finally:
+            session.close()
+
+
+# The SDK's Payment and Refund build their client from these module names.
+yookassa.payment.ApiClient = _TimedClient  # type: ignore[misc]
+yookassa.refund.ApiClient = _TimedClient  # type: ignore[misc]
+# Configuration is global in the SDK: set it under a lock, from settings, before each call.
+_configure_lock = threading.Lock()
+
+
+def _configure() -> None:
+    with _configure_lock:
+        Configuration.configure(
+            settings.KABINET_YOOKASSA_SHOP_ID,
+            settings.KABINET_YOOKASSA_SECRET_KEY,
+            api_url=settings.KABINET_YOOKASSA_API_URL.rstrip("/"),
+        )
+        Configuration.max_attempts = 1
+
+
+def _money(amount: Decimal) -> dict[str, str]:
+    return {"value": format_money(amount), "currency": CURRENCY}
+
+
+def _receipt(payment: Payment, amount: Decimal) -> dict[str, Any]:
+    """A 54-FZ receipt of one item: communication services under the contract."""
+    return {
+        "customer": {"email": payment.email},
+        "items": [
+            {
+                "description": _("Communication services under contract %(contract)s")
+                % {"contract": payment.client.contract_number},
+                "quantity": "1.00",
+                "amount": _money(amount),
+                "vat_code": settings.KABINET_YOOKASSA_VAT_CODE,
+                "payment_subject": "service",
+                "payment_mode": "full_payment",
+            }
+        ],
+    }
+
+
+def _amount(data: Any, name: str) -> str:
+    value = data.get(name) if isinstance(data, dict) else None
+    if isinstance(value, dict) and isinstance(value.get("value"), str):
+        try:
+            return format_money(Decimal(value["value"]))
+        except ArithmeticError:
+            return "invalid"
+    return "0.00"
+
+
+def canonical(data: dict[str, Any]) -> dict[str, Any]:
+    """A YooKassa payment object (API reference: "Payment object") in the core's form."""
+    status = data.get("status")
+    amount = _amount(data, "amount")
+    refunded = _amount(data, "refunded_amount")
+    captured = "0.00"
+    mapped = "pending"
+    if status == "waiting_for_capture":
+        mapped = "authorized"
+    elif status == "succeeded":
+        captured = amount
+        mapped = "refunded" if refunded == amount else "captured"
+    elif status == "canceled":
+        details = data.get("cancellation_details") or {}
+        reason = details.get("reason") if isinstance(details, dict) else None
+        party = details.get("party") if isinstance(details, dict) else None
+        if reason == "expired_on_capture":
+            mapped = "expired"
+        elif reason == "canceled_by_merchant" or party == "merchant":
+            mapped = "voided"
+        else:
+            mapped = "declined"
+    elif status != "pending":
+        mapped = str(status)  # unknown: the core refuses the object and flags the payment
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    amount_data = data.get("amount") if isinstance(data.get("amount"), dict) else {}
+    return {
+        "payment_id": data.get("id"),
+        "order_id": (metadata or {}).get("payment_id", ""),
+        "status": mapped,
+        "amount": amount,
+        "captured_amount": captured,
+        "refunded_amount": refunded,
+        "currency": (amount_data or {}).get("currency"),
+        "capture_before": data.get("expires_at"),
+        "yookassa_status": status,
+    }
+
+
+def _as_dict(response: Any) -> dict[str, Any]:
+    """The SDK's response object as the JSON it came from."""
+    return json.loads(json.dumps(dict(response), default=str))
+
+
+class YooKassaProvider:
+    code = "yookassa"
+    label = gettext_lazy("YooKassa")
+
+    def methods(self) -> list[PayMethod]:
+        offered = []
+        if "card" in settings.KABINET_YOOKASSA_METHODS:
+            offered.append(
+                PayMethod(self.code, "card", gettext_lazy("Bank card (YooKassa)"), two_stage=True)
+            )
+        if "sbp" in settings.KABINET_YOOKASSA_METHODS:
+            offered.append(
+                PayMethod(
+                    self.code,
+                    "sbp",
+                    gettext_lazy("Faster Payments (SBP)"),
+                    two_stage=False,
+                    note=gettext_lazy(
+                        "Paid at once from your bank's app: the money is not held first, so a "
+                        "payment made by mistake comes back as a refund."
+                    ),
+                )
+            )
+        return offered
+
+    # --- the calls the core stores ------------------------------------------------------
+
+    def create_request(self, payment: Payment, *, return_url: str, notify_url: str) -> Request:
+        sbp = payment.method == "sbp"
+        body: dict[str, Any] = {
+            "amount": _money(payment.amount),
+            "capture": sbp,
+            "payment_method_data": {"type": "sbp" if sbp else "bank_card"},
+            "confirmation": {"type": "qr"}
+            if sbp
+            else {"type": "redirect", "return_url": return_url},
+            "description": (
+                _("Payment under contract %(contract)s")
+                % {"contract": payment.client.contract_number}
+            )[:128],
+            "metadata": {"payment_id": str(payment.pk), "contract": payment.client.contract_number},
+        }
+        if settings.KABINET_RECEIPTS:
+            body["receipt"] = _receipt(payment, payment.amount)
+        return Request("/payments", _encode(body))
+
+    def capture_request(self, payment: Payment, amount: Decimal) -> Request:
+        path = f"/payments/{quote(payment.gateway_payment_id, safe='')}/capture"
+        return Request(path, _encode({"amount": _money(amount)}))
+
+    def void_request(self, payment: Payment, reason: str) -> Request:
+        # YooKassa's cancel takes no reason; ours stays on the operation and in the audit log.
+        return Request(f"/payments/{quote(payment.gateway_payment_id, safe='')}/cancel", b"")
+
+    def refund_request(self, payment: Payment, amount: Decimal, reason: str) -> Request:
+        body: dict[str, Any] = {
+            "payment_id": payment.gateway_payment_id,
+            "amount": _money(amount),
+            "description": reason[:250],
+        }
+        if settings.KABINET_RECEIPTS and payment.email:
+            body["receipt"] = _receipt(payment, amount)
+        return Request("/refunds", _encode(body))
+
+    # --- talking to YooKassa ------------------------------------------------------------
+
+    def send(self, operation: GatewayOperation) -> GatewayAnswer:
+        payment = operation.payment
+        body = json.loads(bytes(operation.body) or b"null")
+        key = str(operation.key)
+        kind = operation.kind
+        if kind == OperationKind.CREATE:
+            return self._call(
+                payment, "POST", operation.path, body, key, YPayment.create, body, key
+            )
+        gateway_id = payment.gateway_payment_id
+        call: tuple[Any, ...]
+        if kind == OperationKind.CAPTURE:
+            call = (YPayment.capture, gateway_id, body, key)
+        elif kind == OperationKind.VOID:
+            call = (YPayment.cancel, gateway_id, key)
+        else:
+            answer = self._call(payment, "POST", "/refunds", body, key, YRefund.create, body, key)
+            if answer.status != 200:
+                return answer
+            refund = answer.data["raw"]
+            if refund.get("status") == "canceled":
+                details = refund.get("cancellation_details") or {}
+                return GatewayAnswer(
+                    status=400,
+                    data={"error": "refund_canceled", "message": str(details.get("reason", ""))},
+                    message=answer.message,
+                )
+            if refund.get("status") != "succeeded":
+                # Still being processed: the same key is sent again later and YooKassa
+                # answers with the same refund, by then finished.
+                raise GatewayUnavailable("the refund is still being processed")
+            return self.fetch(payment)
+        return self._call(payment, "POST", operation.path, body, key, *call)
+
+    def fetch(self, payment: Payment) -> GatewayAnswer:
+        path = f"/payments/{payment.gateway_payment_id}"
+        return self._call(
+            payment, "GET", path, None, "", YPayment.find_one, payment.gateway_payment_id
+        )
+
+    def started(self, answer: GatewayAnswer) -> Started | None:
+        data = answer.data.get("raw") if isinstance(answer.data, dict) else None
+        if answer.status != 200 or not isinstance(data, dict):
+            return None
+        gateway_id = data.get("id")
+        found = data.get("confirmation")
+        confirmation: dict[str, Any] = found if isinstance(found, dict) else {}
+        url = confirmation.get("confirmation_url") or confirmation.get("confirmation_data")
+        if not (isinstance(gateway_id, str) and 0 < len(gateway_id) <= 64):
+            return None
+        if not (
+            isinstance(url, str) and len(url) <= 2000 and urlsplit(url).scheme in ("http", "https")
+        ):
+            return None
+        return Started(gateway_id, url, {"confirmation": confirmation.get("type", "")})
+
+    def _call(
+        self,
+        payment: Payment,
+        method: str,
+        path: str,
+        body: Any,
+        key: str,
+        function: Any,
+        *args: Any,
+    ) -> GatewayAnswer:
+        """One SDK call, stored both ways like every message to a network; the answer's data
+        is the canonical payment object (and the raw YooKassa object under ``raw``)."""
+        headers = {"Idempotence-Key": key} if key else {}
+        sent = message_record(
+            direction=Direction.OUT,
+            kind=MessageKind.CARD_REQUEST,
+            method=method,
+            target=path[:2000],
+            headers=headers,
+            body=json.dumps(body, ensure_ascii=False).encode() if body is not None else b"",
+            signature_check=SignatureCheck.UNSIGNED,
+            payment=payment,
+            idempotency_key=key,
+        )
+        _configure()
+        status, data = 200, {}
+        try:
+            data = _as_dict(function(*args))
+        except REFUSALS as exc:
+            status, data = exc.HTTP_CODE, dict(exc.content or {})
+        except (ApiError, requests.RequestException, AttributeError, ValueError, TypeError) as exc:
+            # No answer, a 5xx, a 429, "still processing" (202) or something that is not
+            # YooKassa's JSON: nothing is known, the same key is sent again later.
+            reason = f"{type(exc).__name__}: {getattr(exc, 'content', None) or exc}"[:1000]
+            type(sent).objects.filter(pk=sent.pk).update(outcome="no_answer", note=reason)
+            logger.warning("yookassa %s %s: no usable answer (%s)", method, path, reason)
+            raise GatewayUnavailable(reason) from exc
+        message_record(
+            direction=Direction.IN,
+            kind=MessageKind.CARD_RESPONSE,
+            method=method,
+            target=path[:2000],
+            status_code=status,
+            headers={},
+            body=json.dumps(data, ensure_ascii=False).encode(),
+            signature_check=SignatureCheck.UNSIGNED,
+            payment=payment,
+            reply_to=sent,
+            idempotency_key=key,
+        )
+        if status != 200:
+            return GatewayAnswer(
+                status=status,
+                data={"error": data.get("code", ""), "message": data.get("description", "")},
+                message=sent,
+            )
+        if path == "/refunds":  # a refund object, not a payment
+            return GatewayAnswer(status=200, data={"raw": data}, message=sent)
+        return GatewayAnswer(status=200, data={**canonical(data), "raw": data}, message=sent)
+
+
+# --- notifications -------------------------------------------------------------------------
+
+# YooKassa's notifications are not signed: only the event and the object's id are read from
+# the body; what happened is read back from the API.
+PAYMENT_EVENTS = ("payment.waiting_for_capture", "payment.succeeded", "payment.canceled")
+REFUND_EVENTS = ("refund.succeeded",)
+
+
+def handle_notification(request: HttpRequest) -> HttpResponse:
+    from .. import services
+    from ..models import Payment
+
+    body = request.body
+    message = message_record(
+        direction=Direction.IN,
+        kind=MessageKind.PROVIDER_NOTIFY,
+        method="POST",
+        target=request.get_full_path()[:2000],
+        headers={"Content-Type": request.headers.get("Content-Type", "")[:200]},
+        body=body,
+        signature_check=SignatureCheck.UNSIGNED,
+        remote_addr=_address(request),
+    )
+
+    def done(status: int, outcome: str, note: str = "", payment: Any = None) -> HttpResponse:
+        type(message).objects.filter(pk=message.pk).update(
+            outcome=outcome, note=note[:1000], payment=payment
+        )
+        return HttpResponse(status=status)
+
+    try:
+        data = json.loads(body.decode("utf-8"))
+        event, obj = data["event"], data["object"]
+        if not isinstance(event, str) or not isinstance(obj, dict):
+            raise TypeError
+        gateway_id = obj.get("payment_id") if event in REFUND_EVENTS else obj.get("id")
+        if not isinstance(gateway_id, str) or not 0 < len(gateway_id) <= 64:
+            raise TypeError
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return done(400, "invalid", "not a YooKassa notification")
+    type(message).objects.filter(pk=message.pk).update(
+        event_type=event[:40], reference=gateway_id[:100]
+    )
+    if event not in PAYMENT_EVENTS + REFUND_EVENTS:
+        return done(200, "ignored", f"event {event[:40]!r} is not used")
+    payment = Payment.objects.filter(provider="yookassa", gateway_payment_id=gateway_id).first()
+    if payment is None:
+        return done(200, "unknown_payment", "no payment of ours has this id")
+    before = payment.status
+    try:
+        payment = services.payment_sync(payment=payment)
+    except GatewayUnavailable as exc:
+        # Not applied: YooKassa repeats a notification that did not get 200.
+        return done(503, "retry", f"YooKassa's API did not answer: {exc}", payment)
+    outcome = "applied" if payment.status != before else "ignored"
+    return done(200, outcome, f"{before} → {payment.status} (read back from the API)", payment)
+
+
+def _address(request: HttpRequest) -> str | None:
+    from kabinet.core.security import client_address
+
+    address = client_address(request)
+    return None if address == "unknown" else address
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+provider = YooKassaProvider()
