@@ -14,7 +14,7 @@ from kabinet.accounts.models import Client
 from kabinet.core.templatetags.kabinet import money
 from kabinet.lib.money import format_money
 
-from .models import Channel, PaymentStatus
+from .models import Channel, PaymentStatus, Provider
 from .providers import pay_method, pay_methods
 
 _AMOUNT_RE = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
@@ -197,6 +197,9 @@ class PaymentFilterForm(forms.Form):
         label=_("Status"),
         required=False,
         choices=[("", _("Any status")), ("flagged", _("Flagged")), *PaymentStatus.choices],
+    )
+    provider = forms.ChoiceField(
+        label=_("Provider"), required=False, choices=[("", _("Any provider")), *Provider.choices]
     )
     channel = forms.ChoiceField(
         label=_("Channel"), required=False, choices=[("", _("Any channel")), *Channel.choices]

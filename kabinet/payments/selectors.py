@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kabinet.accounts.models import Client
 
-from .models import ZERO, Channel, LedgerEntry, Payment, PaymentStatus
+from .models import ZERO, Channel, LedgerEntry, Payment, PaymentStatus, Provider
 
 
 def client_balance(*, client: Client) -> Decimal:
@@ -48,6 +48,8 @@ def payment_search(*, filters: dict[str, Any]) -> QuerySet[Payment]:
         qs = qs.filter(status=status)
     if filters.get("channel"):
         qs = qs.filter(channel=filters["channel"])
+    if filters.get("provider"):
+        qs = qs.filter(provider=filters["provider"])
     if filters.get("contract"):
         qs = qs.filter(client__contract_number__startswith=filters["contract"])
     if filters.get("date_from"):
@@ -68,3 +70,20 @@ def payment_totals(qs: QuerySet[Payment]) -> dict[str, Any]:
         captured=Coalesce(Sum("captured_amount"), ZERO),
         refunded=Coalesce(Sum("refunded_amount"), ZERO),
     )
+
+
+def payment_totals_by_provider(qs: QuerySet[Payment]) -> list[dict[str, Any]]:
+    """The same totals for each provider that took money in ``qs`` (one grouped query)."""
+    labels = dict(Provider.choices)
+    rows = (
+        qs.order_by()
+        .values("provider")
+        .annotate(
+            count=Count("id"),
+            amount=Coalesce(Sum("amount"), ZERO),
+            captured=Coalesce(Sum("captured_amount"), ZERO),
+            refunded=Coalesce(Sum("refunded_amount"), ZERO),
+        )
+        .order_by("provider")
+    )
+    return [{**row, "label": labels.get(row["provider"], row["provider"])} for row in rows]

@@ -39,6 +39,7 @@ def _filtered(request: HttpRequest) -> tuple[PaymentFilterForm, Any]:
 def payments(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request)
     totals = selectors.payment_totals(qs)
+    by_provider = selectors.payment_totals_by_provider(qs)
     paginator = Paginator(qs, PAGE_SIZE)
     paginator.count = totals["count"]  # the totals counted them already: one pass, not two
     page = paginator.get_page(request.GET.get("page"))
@@ -51,6 +52,7 @@ def payments(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "totals": totals,
+            "by_provider": by_provider,
             "query": query.urlencode(),
         },
     )
@@ -72,6 +74,8 @@ def payments_export(request: HttpRequest) -> StreamingHttpResponse:
         "contract",
         "client",
         "channel",
+        "provider",
+        "method",
         "status",
         "amount",
         "captured_amount",
@@ -93,6 +97,8 @@ def payments_export(request: HttpRequest) -> StreamingHttpResponse:
                     p.client.contract_number,
                     _csv_safe(p.client.name),
                     p.channel,
+                    p.provider,
+                    p.method,
                     p.status,
                     format_money(p.amount),
                     format_money(p.captured_amount),

@@ -377,3 +377,31 @@ def test_a_refund_carries_its_refund_receipt(yk, company, manager, settings):
     assert refund["receipt"]["customer"] == {"email": "buh@baltlog.example"}
     assert refund["receipt"]["items"][0]["amount"] == {"value": "300.00", "currency": "RUB"}
     assert refund["receipt"]["items"][0]["payment_subject"] == "service"
+
+
+def test_the_managers_list_filters_and_totals_by_provider(yk, company, manager, settings):
+    from kabinet.conftest import logged_in
+
+    payment = held(yk)
+    services.payment_capture_due(now=payment.moneyback_until + timedelta(seconds=1))
+    Payment.objects.create(
+        client=company,
+        channel="terminal",
+        provider="osmp",
+        method="terminal",
+        status=PaymentStatus.ACCEPTED,
+        amount=Decimal("250.00"),
+        captured_amount=Decimal("250.00"),
+        receipt="osmp:1",
+    )
+    http = logged_in(manager)
+    page = http.get("/manager/payments/")
+    rows = {r["provider"]: (r["count"], r["captured"]) for r in page.context["by_provider"]}
+    assert rows == {"osmp": (1, Decimal("250.00")), "yookassa": (1, Decimal("1500.00"))}
+    only = http.get("/manager/payments/", {"provider": "osmp"})
+    assert [p.provider for p in only.context["page"].object_list] == ["osmp"]
+    csv = b"".join(http.get("/manager/payments/export.csv").streaming_content).decode()
+    assert csv.splitlines()[0].split(",")[4:7] == ["channel", "provider", "method"]
+    assert ",card,yookassa,card," in csv and ",terminal,osmp,terminal," in csv
+    detail = http.get(f"/manager/payments/{payment.pk}/").content.decode()
+    assert "YooKassa · Bank card" in detail
