@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from kabinet.accounts.models import Client, User
 from kabinet.audit.services import audit_record, audit_snapshot
 from kabinet.exchange.outbox import outbox_record
-from kabinet.lib.money import format_money
+from kabinet.lib.money import display_money, format_money
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_new_batch, notification_send
 
@@ -354,8 +354,8 @@ def _price_lines(old: TariffVersion | None, new: TariffVersion) -> str:
         before = getattr(old, name) if old else None
         after = getattr(new, name)
         if before is None or before != after:
-            shown_before = f"{format_money(before)} ₽ → " if before is not None else ""
-            lines.append(f"{labels[name]}: {shown_before}{format_money(after)} ₽")
+            shown_before = f"{display_money(before)} → " if before is not None else ""
+            lines.append(f"{labels[name]}: {shown_before}{display_money(after)}")
     return "\n".join(lines)
 
 

@@ -21,3 +21,25 @@ def to_money(value: Decimal | int | str) -> Decimal:
 def format_money(amount: Decimal) -> str:
     """The wire form: a string with exactly two decimals ("1500.00", "-12.50")."""
     return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
+
+
+def display_money(amount: Decimal) -> str:
+    """How a person reads money: «1 500,00 ₽» in Russian, «1,500.00 ₽» in English (the
+    active language's grouping), the same as every page shows it."""
+    from django.utils.formats import number_format
+
+    return f"{number_format(amount, 2, use_l10n=True, force_grouping=True)}\u00a0₽"
+
+
+class LocalMoney:
+    """An amount for a notification's ``%(amount)s``: formatted when the text is rendered,
+    in each recipient's language."""
+
+    def __init__(self, amount: Decimal) -> None:
+        self.amount = amount
+
+    def __str__(self) -> str:
+        return display_money(self.amount)
+
+    def __repr__(self) -> str:
+        return f"LocalMoney({self.amount!r})"

@@ -31,7 +31,7 @@ from kabinet.accounts.models import Client, Role, User
 from kabinet.audit.services import audit_record, audit_snapshot
 from kabinet.exchange.models import OutboxRecord
 from kabinet.exchange.outbox import outbox_record
-from kabinet.lib.money import format_money
+from kabinet.lib.money import LocalMoney, format_money
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 
@@ -120,8 +120,8 @@ def managers_for(client: Client) -> list[User]:
     return list(User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN], is_active=True))
 
 
-def _money_text(amount: Decimal) -> str:
-    return f"{format_money(amount)} RUB"
+def _money_text(amount: Decimal) -> LocalMoney:
+    return LocalMoney(amount)
 
 
 def _manager_url(payment: Payment) -> str:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kabinet.audit.services import audit_entries_for
-from kabinet.lib.money import format_money
+from kabinet.lib.money import display_money, format_money
 
 from . import selectors, services
 from .forms import FlagClearForm, PaymentFilterForm, RefundForm, VoidForm
@@ -192,8 +192,8 @@ def payment_refund(request: HttpRequest, pk: Any) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(amount)s RUB is refunded.")
-                % {"amount": format_money(form.cleaned_data["amount"])},
+                _("%(amount)s is refunded.")
+                % {"amount": display_money(form.cleaned_data["amount"])},
             )
             return redirect(payment)
     return render(

@@ -81,7 +81,7 @@ def test_price_change_notifies_each_affected_user_once(as_manager, public_tariff
     assert "gone@example.com" not in recipients
     notice = Notification.objects.get(user__email="boss0@example.com")
     assert notice.body.startswith("New prices")
-    assert "490.00 ₽ → 590.00 ₽" in notice.body
+    assert "490.00\xa0₽ → 590.00\xa0₽" in notice.body
     assert len(mail.outbox) == 31
     assert (
         AuditEntry.objects.filter(action="tariff.prices", object_id=str(public_tariff.pk)).count()

@@ -3,7 +3,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils.formats import number_format
+
+from kabinet.lib.money import display_money
 
 register = template.Library()
 
@@ -17,7 +18,7 @@ def money(value: object) -> str:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    return f"{number_format(amount, 2, use_l10n=True, force_grouping=True)}\u00a0₽"
+    return display_money(amount)
 
 
 @register.filter

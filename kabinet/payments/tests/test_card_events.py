@@ -209,7 +209,7 @@ def test_declined_and_expired_events_close_the_payment(
     held.refresh_from_db()
     assert held.status == PaymentStatus.EXPIRED
     assert client_held_amount(client=company) == Decimal("0.00")
-    assert Notification.objects.get(user=manager).title.startswith("Hold of 1500.00 RUB")
+    assert Notification.objects.get(user=manager).title.startswith("Hold of 1,500.00\xa0₽")
 
 
 def test_a_payment_never_moves_backwards(held_payment, peer, gateway):

@@ -142,7 +142,7 @@ def journey(browser, live_server, company, client_user, manager, settings) -> No
     desk.fill("textarea[name=reason]", "Overpaid")
     desk.check("input[name=confirm]")
     desk.get_by_test_id("confirm-action").click()
-    expect(desk.locator(".messages")).to_contain_text("500.00 RUB is refunded.")
+    expect(desk.locator(".messages")).to_contain_text("500.00\xa0₽ is refunded.")
     assert client_balance(client=company) == Decimal("1500.00")
     assert OutboxRecord.objects.filter(type="payment.refunded").count() == 1
     client_page.goto(f"{live_server.url}/cabinet/payments/")

@@ -168,8 +168,22 @@ def test_void_inside_the_window_returns_the_money_and_is_audited(
     assert (entry.actor, entry.comment) == (manager, "Ошибочный платёж")
     assert (entry.before["status"], entry.after["status"]) == ("authorized", "voided")
     notice = Notification.objects.get(user=client_user)
-    assert notice.title == "Your payment of 1500.00 RUB was returned to the payer"
+    assert notice.title == "Your payment of 1,500.00\xa0₽ was returned to the payer"
     assert mail.outbox[-1].to == [client_user.email]
+
+
+def test_money_in_notices_reads_as_on_every_page_in_each_users_language(
+    as_manager, held_payment, client_user, colleague
+):
+    colleague.language = "ru"
+    colleague.save(update_fields=["language"])
+    payment = held_payment("1500.00")
+    as_manager.post(f"/manager/payments/{payment.pk}/void/", {"reason": "Ошибка", "confirm": "on"})
+    english = Notification.objects.get(user=client_user).title
+    russian = Notification.objects.get(user=colleague).title
+    assert "1,500.00\xa0₽" in english
+    assert "1\xa0500,00\xa0₽" in russian
+    assert "RUB" not in english + russian
 
 
 def test_void_outside_the_window_is_refused_and_changes_nothing(as_manager, held_payment, gateway):
@@ -230,7 +244,7 @@ def test_partial_then_full_refund(
     assert (payment.status, payment.refunded_amount) == (PaymentStatus.CAPTURED, Decimal("500.00"))
     assert client_balance(client=company) == Decimal("1000.00")
     assert Notification.objects.get(user=client_user).title == (
-        "500.00 RUB of your payment of 1500.00 RUB was refunded"
+        "500.00\xa0₽ of your payment of 1,500.00\xa0₽ was refunded"
     )
     assert refund(as_manager, payment, "1000.00").status_code == 302
     payment.refresh_from_db()
