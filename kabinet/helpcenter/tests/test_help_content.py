@@ -21,7 +21,7 @@ from django.utils import translation
 from kabinet.accounts.models import ClientStatus
 from kabinet.exchange.models import PackageStatus
 from kabinet.helpcenter.content import CONTENT_DIR, LANGUAGES, parse_article
-from kabinet.payments.models import PaymentStatus
+from kabinet.payments.models import PaymentStatus, Provider
 from kabinet.servicedesk.models import RequestKind, RequestStatus, RuleAction
 from kabinet.subscriptions.models import SubscriptionStatus
 
@@ -72,6 +72,7 @@ def test_russian_and_english_articles_have_the_same_shape(ru, en):
 STATUSES: list[tuple[str, str, type[models.TextChoices]]] = [
     ("client", "06-balance-payments", PaymentStatus),
     ("manager", "11-payments", PaymentStatus),
+    ("manager", "16-payment-providers", Provider),
     ("client", "05-requests", RequestStatus),
     ("manager", "08-requests", RequestStatus),
     ("client", "05-requests", RequestKind),
