@@ -363,6 +363,10 @@ KABINET_YOOKASSA_SHOP_ID = env_str("KABINET_YOOKASSA_SHOP_ID")
 KABINET_YOOKASSA_SECRET_KEY = env_str("KABINET_YOOKASSA_SECRET_KEY")
 KABINET_YOOKASSA_API_URL = env_str("KABINET_YOOKASSA_API_URL", "https://api.yookassa.ru/v3")
 KABINET_YOOKASSA_METHODS = env_list("KABINET_YOOKASSA_METHODS", "card,sbp")
+# Where YooKassa's payment form lives (the pay form redirects there; the CSP's form-action).
+KABINET_YOOKASSA_CHECKOUT_ORIGINS = env_list(
+    "KABINET_YOOKASSA_CHECKOUT_ORIGINS", "https://yoomoney.ru"
+)
 # Notifications are accepted only from these networks when set (YooKassa publishes its own).
 KABINET_YOOKASSA_ALLOWED_IPS = env_list("KABINET_YOOKASSA_ALLOWED_IPS")
 # 54-FZ receipts through YooKassa: 1 to send one with every payment and refund.

@@ -17,8 +17,17 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def _payer_pages() -> str:
+    """The origins the pay form may send a payer to: each enabled payment provider's page."""
+    origins = {_origin(settings.KABINET_GATEWAY_URL)}
+    if "yookassa" in settings.KABINET_PAYMENT_PROVIDERS:
+        origins.update(_origin(url) for url in settings.KABINET_YOOKASSA_CHECKOUT_ORIGINS)
+        origins.add(_origin(settings.KABINET_YOOKASSA_API_URL))
+    return " ".join(sorted(o for o in origins if o))
+
+
 def build_policy(*, admin: bool) -> str:
-    gateway = _origin(settings.KABINET_GATEWAY_URL)
+    gateway = _payer_pages()
     inline = " 'unsafe-inline'" if admin else ""
     directives = [
         "default-src 'self'",
@@ -29,7 +38,7 @@ def build_policy(*, admin: bool) -> str:
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
-        # The pay form is answered with a redirect to the gateway's card page.
+        # The pay form is answered with a redirect to the payment provider's page.
         f"form-action 'self' {gateway}".strip(),
         # The editor's live preview frames site pages; nobody else may.
         "frame-ancestors 'self'",

@@ -48,6 +48,8 @@ class YooKassaStandIn:
         self.replies: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.requests: list[dict[str, Any]] = []
         self.down = False  # answer 500 to everything
+        # Where the payer's confirmation sends YooKassa's notification (the site's URL).
+        self.notify_url = ""
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v3"
@@ -109,6 +111,33 @@ class YooKassaStandIn:
         return [r for r in self.requests if r["method"] == method and r["path"].endswith(path_end)]
 
     # --- the API ------------------------------------------------------------------------------
+
+    def checkout(self, method: str, payment_id: str) -> tuple[int, dict[str, str], bytes]:
+        """The payer's confirmation page (stand-in for YooKassa's payment form)."""
+        if payment_id not in self.payments:
+            return 404, {"Content-Type": "text/plain"}, b"no such payment"
+        payment = self.payments[payment_id]
+        if method == "GET":
+            page = (
+                "<!doctype html><html lang=en><title>YooKassa stand-in</title>"
+                f"<h1>Pay {payment['amount']['value']} RUB</h1>"
+                f"<form method=post><button type=submit id=pay>Pay</button></form></html>"
+            )
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
+        paid = self.pay(payment_id)
+        event = (
+            "payment.succeeded" if paid["status"] == "succeeded" else "payment.waiting_for_capture"
+        )
+        if self.notify_url:
+            import urllib.request
+
+            request = urllib.request.Request(
+                self.notify_url,
+                data=self.notification(event, payment_id),
+                headers={"Content-Type": "application/json"},
+            )
+            urllib.request.urlopen(request, timeout=10).read()
+        return 302, {"Location": payment["confirmation"].get("return_url", "/")}, b""
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes):
         self.requests.append(
@@ -246,6 +275,15 @@ class YooKassaStandIn:
             def _serve(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if self.path.startswith("/v3/checkout/"):
+                    status, page_headers, page = standin.checkout(method, self.path.split("/")[3])
+                    self.send_response(status)
+                    for name, value in page_headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
                 headers = {k: v for k, v in self.headers.items()}
                 status, data = standin.handle(method, self.path.split("?")[0], headers, body)
                 payload = json.dumps(data).encode()
