@@ -43,6 +43,8 @@ KEYS = TMP / "keys"
 PY = sys.executable
 SITE_PORT = 8100
 BARE_PORT = 8101
+YOOKASSA_PORT = 8102
+OSMP_USER, OSMP_PASSWORD = "bench-agent", "bench-agent-password"
 BENCH_PASSWORD = "bench12345"
 
 
@@ -75,6 +77,15 @@ def bench_env(args: argparse.Namespace) -> dict[str, str]:
             "KABINET_LOGIN_MAX_PER_ADDRESS": "100000",
             "KABINET_TERMINAL_MAX_PER_ADDRESS": "100000000",
             "KABINET_PAY_MAX_PER_ADDRESS": "100000000",
+            "KABINET_OSMP_MAX_PER_ADDRESS": "100000000",
+            # Every provider on: the OSMP agent protocol and YooKassa (against a stand-in of its
+            # API that the bench runs, since the site re-reads each notified payment).
+            "KABINET_PAYMENT_PROVIDERS": "kabinet,yookassa,osmp",
+            "KABINET_OSMP_USERNAME": OSMP_USER,
+            "KABINET_OSMP_PASSWORD": OSMP_PASSWORD,
+            "KABINET_YOOKASSA_SHOP_ID": "bench",
+            "KABINET_YOOKASSA_SECRET_KEY": "bench-secret",
+            "KABINET_YOOKASSA_API_URL": f"http://127.0.0.1:{YOOKASSA_PORT}/v3",
             # The bench manager signs in with a password only (the bench types no codes).
             "KABINET_STAFF_2FA_REQUIRED": "0",
         }
@@ -383,6 +394,86 @@ def terminal_requests(contracts: list[str], count: int, run: str) -> list[bytes]
     return out
 
 
+def osmp_requests(contracts: list[str], count: int, run: str) -> list[bytes]:
+    """Distinct OSMP `pay` requests (GET, HTTP Basic), every tenth repeated later."""
+    auth = base64.b64encode(f"{OSMP_USER}:{OSMP_PASSWORD}".encode()).decode()
+    stamp = dt.datetime.now().strftime("%Y%m%d%H%M%S")
+    unique = []
+    for i in range(count):
+        query = urllib.parse.urlencode(
+            {
+                "command": "pay",
+                "txn_id": f"{run}{i:08d}",
+                "txn_date": stamp,
+                "account": contracts[i % len(contracts)],
+                "sum": f"{100 + i % 900}.00",
+            }
+        )
+        unique.append(
+            raw_request("GET", f"/pay/osmp/?{query}", b"", {"Authorization": f"Basic {auth}"})
+        )
+    out = []
+    for i, item in enumerate(unique):
+        out.append(item)
+        if i % 10 == 9:
+            out.append(unique[i - 5])
+    return out
+
+
+def yookassa_standin() -> Any:
+    """The stand-in of YooKassa's API v3 that the site re-reads notified payments from."""
+    sys.path.insert(0, str(ROOT))
+    from kabinet.payments.tests.yookassa_standin import YooKassaStandIn
+
+    return YooKassaStandIn("bench", "bench-secret", port=YOOKASSA_PORT).start()
+
+
+def yookassa_payments(standin: Any, count: int) -> list[str]:
+    """YooKassa card payments held here and paid (succeeded) at the stand-in: each
+    `payment.succeeded` notification makes the site read it back and credit it once."""
+    from django.utils import timezone
+
+    from kabinet.accounts.models import Client, ClientStatus
+    from kabinet.payments.models import Channel, Payment, PaymentStatus
+
+    clients = list(Client.objects.filter(status=ClientStatus.ACTIVE).order_by("-id")[:2000])
+    now = timezone.now()
+    rows = []
+    for i in range(count):
+        payment = Payment(
+            client=clients[i % len(clients)],
+            channel=Channel.CARD,
+            provider="yookassa",
+            method="card",
+            status=PaymentStatus.PENDING,
+            amount=Decimal(f"{200 + i % 800}.00"),
+            gateway_payment_id=str(uuid.uuid4()),
+            created_at=now,
+        )
+        rows.append(payment)
+        standin.add_paid(payment.gateway_payment_id, str(payment.id), f"{payment.amount:.2f}")
+    Payment.objects.bulk_create(rows, batch_size=2000)
+    return [p.gateway_payment_id for p in rows]
+
+
+def yookassa_notifications(gateway_ids: list[str]) -> list[bytes]:
+    """`payment.succeeded` notifications, each sent twice (YooKassa repeats them)."""
+    unique = []
+    for gateway_id in gateway_ids:
+        body = json.dumps(
+            {"type": "notification", "event": "payment.succeeded", "object": {"id": gateway_id}}
+        ).encode()
+        unique.append(
+            raw_request("POST", "/pay/yookassa/notify/", body, {"Content-Type": "application/json"})
+        )
+    out = []
+    for i, item in enumerate(unique):
+        out.append(item)
+        if i >= 20:
+            out.append(unique[i - 20])
+    return out
+
+
 def notification_requests(payments: list[tuple[str, str, str]]) -> list[bytes]:
     """`payment.captured` events for pending card payments, each event sent twice."""
     gateway = PeerKey("gateway")
@@ -494,6 +585,22 @@ def _credit_note(credits: dict[str, int], result: dict[str, Any]) -> str:
     return (
         f"{result['requests']} requests (repeats mixed in), {credits['credited']} credited, "
         f"{credits['double_credits']} double credits"
+    )
+
+
+def _credit_row(name: str, result: dict[str, Any], baseline: float, credits: dict[str, int]) -> Row:
+    return Row(
+        name,
+        round(result["rps"], 1),
+        round(result["p99_ms"], 1) if result["p99_ms"] else None,
+        round(result["rps"] / baseline, 3),
+        0.1,
+        {
+            "requests": result["requests"],
+            "errors": result["non_200"],
+            **credits,
+            "note": _credit_note(credits, result),
+        },
     )
 
 
@@ -916,6 +1023,35 @@ def main() -> None:
             )
         )
         log(f"notifications: {result['rps']:.0f} rps, {credits}")
+
+        # OSMP agents: each distinct txn_id credits once; repeats answer the first answer.
+        log(f"osmp: preparing {estimate} pay requests")
+        requests = osmp_requests(contracts, estimate, run)
+        result = replay("osmp", requests, aim=0.1, baseline=baseline, args=args, path="/pay/osmp/")
+        credits = double_credits({"receipt__startswith": f"osmp:{run}"})
+        rows.append(_credit_row("OSMP agent `pay`", result, baseline, credits))
+        log(f"osmp: {result['rps']:.0f} rps, {credits}")
+
+        # YooKassa notifications: each one makes the site read the payment back from the
+        # API (the stand-in) and apply it once.
+        log(f"yookassa notifications: preparing {estimate // 2} payments")
+        standin = yookassa_standin()
+        try:
+            gateway_ids = yookassa_payments(standin, estimate // 2)
+            requests = yookassa_notifications(gateway_ids)
+            result = replay(
+                "yookassa",
+                requests,
+                aim=0.1,
+                baseline=baseline,
+                args=args,
+                path="/pay/yookassa/notify/",
+            )
+        finally:
+            standin.stop()
+        credits = double_credits({"gateway_payment_id__in": gateway_ids})
+        rows.append(_credit_row("YooKassa notifications", result, baseline, credits))
+        log(f"yookassa: {result['rps']:.0f} rps, {credits}")
     finally:
         stop_server(site)
         stop_server(bare)

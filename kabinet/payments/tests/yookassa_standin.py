@@ -41,7 +41,9 @@ def _error(code: str, description: str, parameter: str = "") -> dict[str, Any]:
 
 
 class YooKassaStandIn:
-    def __init__(self, shop_id: str = "123456", secret_key: str = "test_secret") -> None:
+    def __init__(
+        self, shop_id: str = "123456", secret_key: str = "test_secret", port: int = 0
+    ) -> None:
         self.shop_id, self.secret_key = shop_id, secret_key
         self.payments: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
@@ -51,7 +53,7 @@ class YooKassaStandIn:
         # Where the payer's confirmation sends YooKassa's notification (the site's URL).
         self.notify_url = ""
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v3"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -94,6 +96,27 @@ class YooKassaStandIn:
                     },
                 )
             return self._public(payment)
+
+    def add_paid(self, payment_id: str, order_id: str, amount: str) -> None:
+        """A card payment already captured (succeeded) here, as if paid in one stage."""
+        with self.lock:
+            self.payments[payment_id] = {
+                "id": payment_id,
+                "status": "succeeded",
+                "paid": True,
+                "amount": {"value": amount, "currency": "RUB"},
+                "income_amount": {"value": amount, "currency": "RUB"},
+                "refunded_amount": {"value": "0.00", "currency": "RUB"},
+                "created_at": _now(),
+                "captured_at": _now(),
+                "description": "",
+                "metadata": {"payment_id": order_id},
+                "payment_method": {"type": "bank_card", "id": payment_id, "saved": False},
+                "recipient": {"account_id": self.shop_id, "gateway_id": "100700"},
+                "refundable": True,
+                "test": True,
+                "capture": True,
+            }
 
     def decline(self, payment_id: str) -> None:
         with self.lock:
