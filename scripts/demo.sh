@@ -8,6 +8,10 @@ export DEBUG="${DEBUG:-0}"
 export KABINET_SITE_URL="${KABINET_SITE_URL:-http://127.0.0.1:8000}"
 # The demo logins work without a phone; production requires staff two-factor sign-in.
 export KABINET_STAFF_2FA_REQUIRED="${KABINET_STAFF_2FA_REQUIRED:-0}"
+# Cards through the gateway simulator (the kabinet provider) and an OSMP agent to try.
+export KABINET_PAYMENT_PROVIDERS="${KABINET_PAYMENT_PROVIDERS:-kabinet,osmp}"
+export KABINET_OSMP_USERNAME="${KABINET_OSMP_USERNAME:-demo-agent}"
+export KABINET_OSMP_PASSWORD="${KABINET_OSMP_PASSWORD:-demo-agent-password}"
 mkdir -p var/keys var/mail var/log
 
 # Keys: the website's, the gateway simulator's and the billing simulator's; each side
@@ -51,6 +55,10 @@ cat <<TXT
   Pay without login .. http://127.0.0.1:8000/pay/
   Gateway simulator .. http://127.0.0.1:8001/
   Mail sent by the demo is written to var/mail/; logs are in var/log/.
+
+  An OSMP agent paying 500 RUB to contract 100001:
+    curl -u demo-agent:demo-agent-password \
+      "http://127.0.0.1:8000/pay/osmp/?command=pay&txn_id=1001&txn_date=20261204120000&account=100001&sum=500.00"
 
   Demo logins (password demo12345):
     admin@kabinet.test            administrator

@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class HelpcenterConfig(AppConfig):
-    name = "kabinet.helpcenter"
-    label = "helpcenter"

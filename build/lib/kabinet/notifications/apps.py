@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class NotificationsConfig(AppConfig):
-    name = "kabinet.notifications"
-    label = "notifications"

@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class ServicedeskConfig(AppConfig):
-    name = "kabinet.servicedesk"
-    label = "servicedesk"

@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class SubscriptionsConfig(AppConfig):
-    name = "kabinet.subscriptions"
-    label = "subscriptions"
