@@ -57,8 +57,7 @@ cat <<TXT
   Mail sent by the demo is written to var/mail/; logs are in var/log/.
 
   An OSMP agent paying 500 RUB to contract 100001:
-    curl -u demo-agent:demo-agent-password \
-      "http://127.0.0.1:8000/pay/osmp/?command=pay&txn_id=1001&txn_date=20261204120000&account=100001&sum=500.00"
+    curl -u demo-agent:demo-agent-password "http://127.0.0.1:8000/pay/osmp/?command=pay&txn_id=1001&txn_date=20261204120000&account=100001&sum=500.00"
 
   Demo logins (password demo12345):
     admin@kabinet.test            administrator
