@@ -23,12 +23,13 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from django.db import connection
 
 from kabinet.conftest import PASSWORD
 from kabinet.lib.signing import generate_key_pair
 from kabinet.payments.models import LedgerEntry, Payment
 from kabinet.payments.tests.peer import PeerKey, signed_headers
+
+from .processes import database_url
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -37,14 +38,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 class AppServer:
@@ -95,7 +88,7 @@ def two_servers(tmp_path, settings):
     _gw_private, gw_public = gateway.write(keys, "gateway")
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "KABINET_VAR_DIR": str(tmp_path / "var"),
         "SECRET_KEY": "two-servers-share-one-secret-key-" + "x" * 20,
         "KABINET_TASKS_BACKEND": "immediate",
@@ -239,7 +232,7 @@ def test_tasks_queued_by_one_process_run_on_a_redis_worker(tmp_path, client_user
     )
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "KABINET_VAR_DIR": str(tmp_path / "var"),
         "KABINET_TASKS_BACKEND": "rq",
         "REDIS_URL": redis_url,

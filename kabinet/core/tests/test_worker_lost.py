@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -24,27 +21,9 @@ from django_tasks_db.models import DBTaskResult
 from kabinet.core.models import WorkerHeartbeat
 from kabinet.core.workers import PREFIX, reap_lost_tasks
 
-ROOT = Path(settings.BASE_DIR)
+from .processes import database_url, manage
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _manage(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-u", "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 @pytest.fixture
@@ -52,7 +31,7 @@ def env(tmp_path) -> dict[str, str]:
     return {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "KABINET_TASKS_BACKEND": "db",
         "KABINET_VAR_DIR": str(tmp_path / "var"),
         "KABINET_WORKER_BEAT_SECONDS": "1",
@@ -61,14 +40,14 @@ def env(tmp_path) -> dict[str, str]:
 
 def _enqueue(env: dict[str, str], marker: Path) -> DBTaskResult:
     code = f"from kabinet.core.tests.worker_tasks import nap; nap.enqueue({str(marker)!r})"
-    out, _ = _manage(env, "shell", "-c", code).communicate(timeout=120)
+    out, _ = manage(env, "shell", "-c", code).communicate(timeout=120)
     assert "Traceback" not in out, out
     return DBTaskResult.objects.get()
 
 
 def _killed_mid_task(env: dict[str, str], marker: Path) -> str:
     """Start a worker, wait until it is inside the task, SIGKILL it; its worker id."""
-    worker = _manage(env, "db_worker", "--interval", "0.1", "--no-startup-delay")
+    worker = manage(env, "db_worker", "--interval", "0.1", "--no-startup-delay")
     try:
         deadline = time.monotonic() + 60
         while not marker.exists() and time.monotonic() < deadline:
@@ -99,7 +78,7 @@ def test_a_killed_workers_task_is_queued_again_and_finished_by_the_next_worker(e
     assert (report.requeued, report.failed) == (1, 0)
     assert DBTaskResult.objects.get().status == TaskResultStatus.READY
 
-    worker = _manage(env, "db_worker", "--interval", "0.1", "--no-startup-delay", "--batch")
+    worker = manage(env, "db_worker", "--interval", "0.1", "--no-startup-delay", "--batch")
     out, _ = worker.communicate(timeout=120)
     assert worker.returncode == 0, out
     result = DBTaskResult.objects.get()

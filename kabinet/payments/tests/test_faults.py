@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -26,6 +24,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from kabinet.core.tests.processes import database_url, manage
 from kabinet.exchange.models import OutboxRecord
 from kabinet.payments import services
 from kabinet.payments.models import (
@@ -123,27 +122,8 @@ def test_connection_lost_mid_notification_applies_nothing_and_the_retry_applies_
 # --- the worker killed during automatic capture ------------------------------------------
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _manage(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-u", "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def _run(env: dict[str, str], *args: str) -> str:
-    process = _manage(env, *args)
+    process = manage(env, *args)
     out, _ = process.communicate(timeout=120)
     assert process.returncode == 0, out
     return out
@@ -176,7 +156,7 @@ def test_worker_killed_during_capture_captures_once_after_restart(
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "KABINET_TASKS_BACKEND": "db",
         "KABINET_VAR_DIR": str(tmp_path / "var"),
         "KABINET_SITE_PRIVATE_KEY": settings.KABINET_SITE_PRIVATE_KEY,
@@ -186,7 +166,7 @@ def test_worker_killed_during_capture_captures_once_after_restart(
         "KABINET_GATEWAY_TIMEOUT": "30",
     }
     _run(env, "shell", "-c", ENQUEUE)
-    worker = _manage(env, "db_worker", "--interval", "0.1", "--no-startup-delay")
+    worker = manage(env, "db_worker", "--interval", "0.1", "--no-startup-delay")
     try:
         assert in_flight.wait(60), "the worker never called capture"
         worker.send_signal(signal.SIGKILL)
@@ -206,7 +186,7 @@ def test_worker_killed_during_capture_captures_once_after_restart(
     # The scheduler queues the next run; a restarted worker takes it.
     gateway.handle = real_handle
     _run(env, "shell", "-c", ENQUEUE)
-    worker = _manage(env, "db_worker", "--interval", "0.1", "--no-startup-delay", "--batch")
+    worker = manage(env, "db_worker", "--interval", "0.1", "--no-startup-delay", "--batch")
     out, _ = worker.communicate(timeout=120)
     assert worker.returncode == 0, out
 
