@@ -16,6 +16,18 @@ from .models import ZERO, Channel, LedgerEntry, Payment, PaymentStatus, Provider
 
 
 def client_balance(*, client: Client) -> Decimal:
+    """The client's balance, the same on every screen (specs/billing-exchange.md): billing's
+    newest balance snapshot plus the website's own captured payments, less refunds, after
+    its ``as_of``; before billing has sent any snapshot, the website's ledger."""
+    from kabinet.exchange.models import BalanceSnapshot
+    from kabinet.exchange.selectors import client_balance as billing_balance
+
+    if BalanceSnapshot.objects.filter(client=client).exists():
+        return billing_balance(client).amount
+    return ledger_balance(client=client)
+
+
+def ledger_balance(*, client: Client) -> Decimal:
     """The sum of the client's ledger: captured payments less refunds and cancellations."""
     return LedgerEntry.objects.filter(client=client).aggregate(total=Coalesce(Sum("amount"), ZERO))[
         "total"
