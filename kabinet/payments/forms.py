@@ -108,6 +108,16 @@ class PayMethodMixin(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not self.pay_methods:
+            # Only agent networks are on: nothing to pay with here.
+            self.add_error(
+                None,
+                _(
+                    "Paying by card is not available. "
+                    "Pay at a payment terminal or through an agent."
+                ),
+            )
+            return data
         chosen = pay_method(data.get("method", ""))
         if (
             chosen is not None

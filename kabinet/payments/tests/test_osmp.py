@@ -265,3 +265,13 @@ def test_hostile_requests_never_fail_and_credit_only_an_accepted_pay(osmp, compa
     moved = [c for c in changed(before, db_state()) if c != "core.RateLimitBucket"]
     if not (got["result"] == "0" and params.get("command") == "pay"):
         assert moved == []
+
+
+def test_with_only_agents_on_the_pay_page_says_cards_are_not_available(osmp, company):
+    from kabinet.conftest import english_client
+
+    osmp.KABINET_PAYMENT_PROVIDERS = ["osmp"]
+    response = english_client().post("/pay/", {"contract": "100001", "amount": "500"})
+    assert response.status_code == 200
+    assert "Paying by card is not available." in response.content.decode()
+    assert Payment.objects.count() == 0
