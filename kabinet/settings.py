@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kabinet.helpcenter",
     "kabinet.messaging",
     "kabinet.payments",
+    "kabinet.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -97,7 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kabinet.accounts.middleware.SessionActivityMiddleware",
-    "kabinet.core.access.CabinetAccessMiddleware",
+    "kabinet.accounts.access.CabinetAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -116,7 +117,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "kabinet.core.context_processors.shell",
+                "kabinet.accounts.context_processors.shell",
             ],
         },
     }

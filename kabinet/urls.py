@@ -7,7 +7,7 @@ An app's ``urls.py`` may define any of:
   ``cabinet_urlpatterns``  /cabinet/, namespace ``cabinet:`` (client users)
   ``manager_urlpatterns``  /manager/, namespace ``manager:`` (managers, administrators)
   ``help_urlpatterns``     /help/, namespace ``help:``
-The access middleware guards every URL under its prefix (kabinet.core.access.AREAS).
+The access middleware guards every URL under its prefix (kabinet.accounts.access.AREAS).
 """
 
 from importlib import import_module
@@ -20,6 +20,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from kabinet.accounts import views as accounts_views
 from kabinet.accounts import views_security as security_views
 from kabinet.cms import views as cms_views
 from kabinet.core import views as core_views
@@ -49,7 +50,7 @@ def collect(attribute: str) -> list:
 
 urlpatterns = [
     *collect("urlpatterns"),
-    path("home/", core_views.home_redirect, name="home_redirect"),
+    path("home/", accounts_views.home_redirect, name="home_redirect"),
     path("language/", core_views.switch_language, name="set_language"),
     path("language/<str:code>/", core_views.language_link, name="set_language_link"),
     path("healthz", core_views.healthz, name="healthz"),
@@ -80,6 +81,6 @@ urlpatterns = [
 ]
 
 handler400 = "kabinet.core.views.error_400"
-handler403 = "kabinet.core.views.error_403"
+handler403 = "kabinet.accounts.views.error_403"
 handler404 = "kabinet.core.views.error_404"
 handler500 = "kabinet.core.views.error_500"

@@ -1,7 +1,7 @@
-from django.apps import AppConfig
+from kabinet.core import appconfig
 
 
-class AccountsConfig(AppConfig):
+class AccountsConfig(appconfig.KabinetAppConfig):
     name = "kabinet.accounts"
     label = "accounts"
 

@@ -17,8 +17,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kabinet.core.access import home_url_for
-from kabinet.core.http import AuthedHttpRequest
+from kabinet.accounts.access import area_for, forbidden, home_url_for
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.core.ratelimit import RateLimited, too_many_requests
 from kabinet.core.security import client_address, safe_next_url, security_event
 
@@ -218,3 +218,15 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         user_password_was_reset(user=form.user, request=self.request)
         return response
+
+
+def home_redirect(request: HttpRequest) -> HttpResponse:
+    """Where "home" is depends on who you are."""
+    if not request.user.is_authenticated:
+        return redirect("/")
+    return redirect(home_url_for(request.user))
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    security_event("access_denied", request, reason="permission_denied")
+    return forbidden(request, area_for(request.path_info))

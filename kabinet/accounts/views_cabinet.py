@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kabinet.core.http import AuthedHttpRequest
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.core.ratelimit import RateLimited, too_many_requests
 from kabinet.notifications.models import Notification
 

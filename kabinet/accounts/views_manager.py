@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.audit.services import audit_entries_for
-from kabinet.core.http import AuthedHttpRequest
 
 from . import services
 from .forms import ClientForm, ClientSearchForm, ClientStatusForm, InviteForm

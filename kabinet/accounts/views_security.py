@@ -18,9 +18,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kabinet.core.access import home_url_for
+from kabinet.accounts.access import home_url_for
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.core.forms import add_service_errors
-from kabinet.core.http import AuthedHttpRequest
 
 from . import sessions, twofactor
 from .forms import RecoveryCodeForm, TwoFactorCodeForm, TwoFactorConfirmForm, TwoFactorResetForm

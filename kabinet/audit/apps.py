@@ -1,6 +1,6 @@
-from django.apps import AppConfig
+from kabinet.core import appconfig
 
 
-class AuditConfig(AppConfig):
+class AuditConfig(appconfig.KabinetAppConfig):
     name = "kabinet.audit"
     label = "audit"

@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import Role, User
 from kabinet.core.forms import FilterDateField
-from kabinet.core.http import AuthedHttpRequest
 
 from .models import AuditEntry
 

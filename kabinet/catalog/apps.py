@@ -1,6 +1,8 @@
-from django.apps import AppConfig
+from kabinet.core import appconfig
 
 
-class CatalogConfig(AppConfig):
+class CatalogConfig(appconfig.KabinetAppConfig):
     name = "kabinet.catalog"
     label = "catalog"
+    demo_loader = "kabinet.catalog.demo.seed_catalog"
+    demo_order = 10

@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.audit.services import audit_entries_for
 from kabinet.core.forms import add_service_errors
-from kabinet.core.http import AuthedHttpRequest
 from kabinet.lib import is_db_id
 from kabinet.subscriptions.models import SubscriptionStatus
 

@@ -1,9 +1,12 @@
-from django.apps import AppConfig
+from kabinet.core import appconfig
 
 
-class CmsConfig(AppConfig):
+class CmsConfig(appconfig.KabinetAppConfig):
     name = "kabinet.cms"
     label = "cms"
+    periodic_jobs = (("cms.publish_scheduled", "kabinet.cms.tasks.publish_scheduled_pages", 60),)
+    demo_loader = "kabinet.cms.demo.seed_site"
+    demo_order = 20
 
     def ready(self) -> None:
         # Cached public pages must change the moment content or prices do.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .appconfig import contributions
 
 
 @dataclass
@@ -26,7 +30,7 @@ def _age(moment: datetime | None) -> int | None:
     return None if moment is None else max(0, int((timezone.now() - moment).total_seconds()))
 
 
-def _aged(name: str, moment: datetime | None, limit_seconds: int, *, missing_ok: bool) -> Check:
+def aged(name: str, moment: datetime | None, limit_seconds: int, *, missing_ok: bool) -> Check:
     """A check on how old something is: failing past the limit (0 turns the limit off)."""
     age = _age(moment)
     if age is None:
@@ -50,13 +54,13 @@ def check_heartbeats() -> list[Check]:
         )
     )
     return [
-        _aged(
+        aged(
             "scheduler",
             beats.get("scheduler"),
             settings.KABINET_HEALTH_SCHEDULER_SECONDS,
             missing_ok=False,
         ),
-        _aged(
+        aged(
             "worker", beats.get("worker"), settings.KABINET_HEALTH_WORKER_SECONDS, missing_ok=False
         ),
     ]
@@ -70,48 +74,9 @@ def check_task_backlog() -> Check:
     from django_tasks_db.models import DBTaskResult
 
     oldest = DBTaskResult.objects.ready().aggregate(oldest=Min("enqueued_at"))["oldest"]
-    return _aged(
+    return aged(
         "task_backlog", oldest, settings.KABINET_HEALTH_TASK_BACKLOG_SECONDS, missing_ok=True
     )
-
-
-def check_exchange() -> list[Check]:
-    from kabinet.exchange.models import (
-        Direction,
-        ExchangePackage,
-        OutboxRecord,
-        PackageStatus,
-    )
-
-    # Export order is id order (the partial index on pending rows), so the first is the oldest.
-    pending = (
-        OutboxRecord.objects.filter(package_sequence__isnull=True)
-        .order_by("id")
-        .values_list("at", flat=True)
-        .first()
-    )
-    unacknowledged = (
-        ExchangePackage.objects.filter(
-            direction=Direction.SITE_TO_BILLING, status=PackageStatus.EXPORTED
-        )
-        .order_by("sequence")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    return [
-        _aged(
-            "outbox_pending",
-            pending,
-            settings.KABINET_HEALTH_OUTBOX_HOURS * 3600,
-            missing_ok=True,
-        ),
-        _aged(
-            "package_unacknowledged",
-            unacknowledged,
-            settings.KABINET_HEALTH_PACKAGE_HOURS * 3600,
-            missing_ok=True,
-        ),
-    ]
 
 
 def health_checks() -> list[Check]:
@@ -120,11 +85,15 @@ def health_checks() -> list[Check]:
         checks = [check_database()]
     except Exception as exc:
         return [Check("database", False, {"error": type(exc).__name__})]
-    for name, run in (
+    runs: list[tuple[str, Callable[[], Check | list[Check]]]] = [
         ("heartbeats", check_heartbeats),
         ("task_backlog", check_task_backlog),
-        ("exchange", check_exchange),
-    ):
+    ]
+    # Each app's own checks (``health_checks`` on its config, see core.apps).
+    for config, dotted_paths in contributions("health_checks"):
+        for dotted in dotted_paths:  # type: ignore[attr-defined]
+            runs.append((config.label, import_string(dotted)))
+    for name, run in runs:
         try:
             result = run()
         except Exception as exc:

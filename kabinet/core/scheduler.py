@@ -26,24 +26,15 @@ class Job:
     every_seconds: int
 
 
-JOBS: list[Job] = [
-    # /healthz reads the time this task last ran: a worker that runs nothing shows as stale.
-    Job("core.worker_heartbeat", "kabinet.core.tasks.worker_heartbeat", 60),
-    Job(
-        "notifications.retry_emails",
-        "kabinet.notifications.tasks.retry_due_notification_emails",
-        60,
-    ),
-    Job("core.prune_ratelimits", "kabinet.core.tasks.prune_ratelimit_buckets", 3600),
-    Job("core.reap_lost_tasks", "kabinet.core.tasks.reap_lost_tasks", 60),
-    Job("cms.publish_scheduled", "kabinet.cms.tasks.publish_scheduled_pages", 60),
-    Job("payments.capture_due", "kabinet.payments.tasks.capture_due_payments", 60),
-]
+def jobs() -> list[Job]:
+    """Every app's periodic jobs (``periodic_jobs`` on its config, see core.apps)."""
+    from .appconfig import contributions
 
-
-def register(job: Job) -> None:
-    if all(existing.name != job.name for existing in JOBS):
-        JOBS.append(job)
+    return [
+        Job(name, task, every)
+        for _config, declared in contributions("periodic_jobs")
+        for name, task, every in declared  # type: ignore[attr-defined]
+    ]
 
 
 def _claim(job: Job) -> bool:
@@ -67,7 +58,7 @@ def _claim(job: Job) -> bool:
 def scheduler_tick() -> list[str]:
     """Queue every job that is due; returns the names queued."""
     queued = []
-    for job in JOBS:
+    for job in jobs():
         if _claim(job):
             import_string(job.task).enqueue()
             queued.append(job.name)

@@ -7,24 +7,11 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .access import area_for, forbidden, home_url_for
 from .security import address_in, client_address, safe_next_url, security_event
-
-
-def home_redirect(request: HttpRequest) -> HttpResponse:
-    """Where "home" is depends on who you are."""
-    if not request.user.is_authenticated:
-        return redirect("/")
-    return redirect(home_url_for(request.user))
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "400.html", status=400)
-
-
-def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    security_event("access_denied", request, reason="permission_denied")
-    return forbidden(request, area_for(request.path_info))
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

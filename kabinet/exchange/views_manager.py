@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import Client
-from kabinet.core.http import AuthedHttpRequest
 
 from . import selectors
 from .forms import UploadForm

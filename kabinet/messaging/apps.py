@@ -1,6 +1,8 @@
-from django.apps import AppConfig
+from kabinet.core import appconfig
 
 
-class MessagingConfig(AppConfig):
+class MessagingConfig(appconfig.KabinetAppConfig):
     name = "kabinet.messaging"
     label = "messaging"
+    demo_loader = "kabinet.messaging.demo.seed_messaging"
+    demo_order = 50

@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import User
 from kabinet.accounts.views_cabinet import current_client
 from kabinet.core.forms import add_service_errors
-from kabinet.core.http import AuthedHttpRequest
 from kabinet.lib.uploads import private_file_response
 
 from . import services

@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import Client
 from kabinet.core.forms import add_service_errors
-from kabinet.core.http import AuthedHttpRequest
 from kabinet.lib import is_db_id
 from kabinet.lib.uploads import private_file_response
 from kabinet.notifications.models import EmailStatus, Notification

@@ -1,6 +1,13 @@
-from django.apps import AppConfig
+from kabinet.core import appconfig
 
 
-class NotificationsConfig(AppConfig):
+class NotificationsConfig(appconfig.KabinetAppConfig):
     name = "kabinet.notifications"
     label = "notifications"
+    periodic_jobs = (
+        (
+            "notifications.retry_emails",
+            "kabinet.notifications.tasks.retry_due_notification_emails",
+            60,
+        ),
+    )

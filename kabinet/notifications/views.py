@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.accounts.forms import NotificationPreferencesForm
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views import safe_next
-from kabinet.core.http import AuthedHttpRequest
 
 from . import services
 from .models import Notification

@@ -11,8 +11,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views_cabinet import current_client
-from kabinet.core.http import AuthedHttpRequest
 
 from . import selectors, services
 from .forms import CabinetPayForm

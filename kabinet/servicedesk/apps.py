@@ -1,6 +1,8 @@
-from django.apps import AppConfig
+from kabinet.core import appconfig
 
 
-class ServicedeskConfig(AppConfig):
+class ServicedeskConfig(appconfig.KabinetAppConfig):
     name = "kabinet.servicedesk"
     label = "servicedesk"
+    demo_loader = "kabinet.servicedesk.demo.seed_servicedesk"
+    demo_order = 40

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.audit.services import audit_entries_for
 from kabinet.core.forms import add_service_errors
-from kabinet.core.http import AuthedHttpRequest
 from kabinet.core.security import safe_next_url
 from kabinet.lib.uploads import private_file_response
 

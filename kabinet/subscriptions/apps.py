@@ -1,6 +1,6 @@
-from django.apps import AppConfig
+from kabinet.core import appconfig
 
 
-class SubscriptionsConfig(AppConfig):
+class SubscriptionsConfig(appconfig.KabinetAppConfig):
     name = "kabinet.subscriptions"
     label = "subscriptions"

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views_cabinet import current_client
 from kabinet.catalog.models import ParameterSpec, ParamType, Service, TariffVersion
 from kabinet.catalog.selectors import tariffs_offered_to
-from kabinet.core.http import AuthedHttpRequest
 from kabinet.servicedesk.models import OPEN_STATUSES, RequestKind, ServiceRequest
 from kabinet.servicedesk.services import request_create
 

@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import Client
 from kabinet.audit.services import audit_entries_for
 from kabinet.catalog.models import Tariff
 from kabinet.catalog.selectors import with_versions
 from kabinet.core.forms import add_service_errors
-from kabinet.core.http import AuthedHttpRequest
 
 from . import services
 from .forms import ParametersForm, StatusForm, TariffChoiceForm

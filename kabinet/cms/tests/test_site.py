@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def site(db):
-    from kabinet.core.demo import seed_demo
+    from kabinet.demo.seed import seed_demo
 
     seed_demo(only=("catalog", "cms"))
 

@@ -49,7 +49,7 @@ RICH = st.one_of(st.builds(contentstate, TEXT, URLS), st.builds(contentstate, TE
 
 @pytest.fixture
 def site(db):
-    from kabinet.core.demo import seed_demo
+    from kabinet.demo.seed import seed_demo
 
     seed_demo(only=("catalog", "cms"))
 

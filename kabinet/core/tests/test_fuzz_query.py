@@ -86,7 +86,7 @@ def _help(_w: World) -> None:
 
 
 def _site(_w: World) -> None:
-    from kabinet.core.demo import seed_demo
+    from kabinet.demo.seed import seed_demo
 
     seed_demo(only=("catalog", "cms"))
 

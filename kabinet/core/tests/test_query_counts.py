@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from kabinet.accounts.models import Client, Membership, User
 from kabinet.conftest import logged_in
-from kabinet.core.dataset import BENCH_CLIENT_EMAIL, BENCH_MANAGER_EMAIL, dataset_generate
+from kabinet.demo.dataset import BENCH_CLIENT_EMAIL, BENCH_MANAGER_EMAIL, dataset_generate
 
 
 def _plain_paths(patterns, prefix: str = ""):

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from kabinet.core.scheduler import JOBS
+from kabinet.core.scheduler import jobs
 from kabinet.exchange.models import OutboxRecord
 from kabinet.notifications.models import Notification
 from kabinet.payments.models import GatewayOperation, LedgerEntry, PaymentStatus
@@ -23,7 +23,7 @@ def later(hours: float) -> str:
 
 
 def test_capture_job_is_scheduled():
-    assert any(job.task == "kabinet.payments.tasks.capture_due_payments" for job in JOBS)
+    assert any(job.task == "kabinet.payments.tasks.capture_due_payments" for job in jobs())
 
 
 def test_nothing_is_captured_inside_the_window(held_payment, gateway, company):

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from kabinet.accounts.models import Client
-from kabinet.core.demo import seed_demo
+from kabinet.demo.seed import seed_demo
 from kabinet.exchange.models import OutboxRecord
 from kabinet.payments.models import GatewayMessage, LedgerEntry, Payment
 from kabinet.payments.selectors import client_balance

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from kabinet.accounts.models import Client, ClientStatus, Membership, User
-from kabinet.core.demo import DEMO_PASSWORD
+from kabinet.demo.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from kabinet.core.demo import DEMO_PASSWORD, demo_logins, seed_demo
+from kabinet.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
 
 
 class Command(BaseCommand):

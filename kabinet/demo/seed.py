@@ -9,6 +9,7 @@ from django.db import transaction
 from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, Role, User
 from kabinet.accounts.roles import roles_setup
 from kabinet.accounts.services import user_sync_role_groups
+from kabinet.core.appconfig import contributions
 from kabinet.exchange.outbox import client_upserted_data, outbox_record
 from kabinet.lib.inn import inn12_with_checksum, inn_with_checksum
 
@@ -150,17 +151,14 @@ def seed_clients(staff: dict[str, User]) -> list[Client]:
     return clients
 
 
-# Each app's demo: a function taking nothing and returning summary lines. Run in order.
-APP_SEEDS = [
-    "kabinet.catalog.demo.seed_catalog",
-    "kabinet.cms.demo.seed_site",
-    "kabinet.helpcenter.demo.seed_help",
-    "kabinet.servicedesk.demo.seed_servicedesk",
-    "kabinet.messaging.demo.seed_messaging",
-    "kabinet.payments.demo.seed_payments",
-    # Last: one round trip through billingsim, with the demo's payments in it.
-    "kabinet.exchange.demo.seed_exchange",
-]
+def app_loaders() -> list[tuple[str, str]]:
+    """(app label, dotted path) of each app's demo loader (``demo_loader`` on its config)."""
+    found = [
+        (config.demo_order, config.label, str(loader))
+        for config, loader in contributions("demo_loader")
+        if loader
+    ]
+    return [(label, loader) for _order, label, loader in sorted(found)]
 
 
 def seed_demo(only: tuple[str, ...] | None = None) -> list[str]:
@@ -175,8 +173,8 @@ def seed_demo(only: tuple[str, ...] | None = None) -> list[str]:
             f"Clients: {len(clients)} "
             f"(contracts {clients[0].contract_number}–{clients[-1].contract_number})",
         ]
-        for dotted in APP_SEEDS:
-            if only is None or dotted.split(".")[1] in only:
+        for label, dotted in app_loaders():
+            if only is None or label in only:
                 lines.extend(import_string(dotted)())
         # After the site exists: editors' page permissions hang off its root.
         roles_setup()

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kabinet.core.dataset import (
+from kabinet.demo.dataset import (
     BENCH_PASSWORD,
     BENCH_TARIFF_SUBSCRIPTIONS,
     FIRST_CONTRACT,

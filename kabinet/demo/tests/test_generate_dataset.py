@@ -16,7 +16,7 @@ from kabinet.accounts.models import Client, ClientStatus, Membership, Role, User
 from kabinet.catalog.models import Service, Tariff, TariffVersion, Visibility
 from kabinet.catalog.params import clean_value
 from kabinet.catalog.services import earliest_price_change_date, tariff_change_prices
-from kabinet.core.dataset import (
+from kabinet.demo.dataset import (
     BENCH_CLIENT_EMAIL,
     BENCH_MANAGER_EMAIL,
     BENCH_PASSWORD,
