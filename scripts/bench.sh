@@ -20,4 +20,4 @@ fi
 if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 fi
-exec .venv/bin/python bench/run.py ${BENCH_ARGS:-} "$@"
+exec .venv/bin/python -m bench.run ${BENCH_ARGS:-} "$@"

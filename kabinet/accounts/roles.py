@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
+from django.utils.module_loading import import_string
+
+from kabinet.core.appconfig import contributions
 
 from .services import ROLE_GROUPS
 
@@ -45,35 +48,12 @@ def roles_setup() -> dict[str, Group]:
         ]
         group.permissions.add(*perms)
         groups[name] = group
-    _page_permissions(groups)
     _collection_permissions(groups)
+    # Each app's share (``roles_setup`` on its config): the site's page permissions are cms's.
+    for _config, dotted in contributions("roles_setup"):
+        if dotted:
+            import_string(str(dotted))(groups)
     return groups
-
-
-def _page_permissions(groups: dict[str, Group]) -> None:
-    from wagtail.models import GroupPagePermission, Page
-
-    root = Page.get_first_root_node()
-    if root is None:
-        return
-    from kabinet.cms.models import NewsIndexPage, ServiceIndexPage
-
-    codenames = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
-    permissions = [
-        Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
-        for codename in codenames
-    ]
-    for permission in permissions:
-        GroupPagePermission.objects.get_or_create(
-            group=groups["Editors"], page=root, permission=permission
-        )
-    # Managers edit the service pages' descriptions and the news, nothing else of the site.
-    sections = [*ServiceIndexPage.objects.all(), *NewsIndexPage.objects.all()]
-    for section in sections:
-        for permission in permissions:
-            GroupPagePermission.objects.get_or_create(
-                group=groups["Managers"], page=section, permission=permission
-            )
 
 
 def _collection_permissions(groups: dict[str, Group]) -> None:

@@ -27,10 +27,10 @@ from kabinet.core.ratelimit import (
     ratelimit_retry_after,
 )
 from kabinet.core.security import client_address
-from kabinet.exchange.outbox import client_upserted_data, outbox_record
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 
+from .events import client_changed
 from .models import (
     Client,
     ClientStatus,
@@ -88,7 +88,7 @@ def client_create(
         client = Client(**data)
         client.full_clean()
         client.save()
-        outbox_record(type="client.upserted", data=client_upserted_data(client))
+        client_changed.send(sender=Client, client=client, before=None)
         audit_record(
             actor=actor,
             action="client.create",
@@ -112,8 +112,7 @@ def client_update(
         client.full_clean()
         client.save()
         after = audit_snapshot(client, CLIENT_AUDIT_FIELDS)
-        if client_upserted_data(client) != _exported(before):
-            outbox_record(type="client.upserted", data=client_upserted_data(client))
+        client_changed.send(sender=Client, client=client, before=before)
         if before != after:
             audit_record(
                 actor=actor,
@@ -124,17 +123,6 @@ def client_update(
                 request=request,
             )
     return client
-
-
-def _exported(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The part of an audit snapshot that billing receives."""
-    return {
-        "contract": snapshot["contract_number"],
-        "name": snapshot["name"],
-        "inn": snapshot["inn"],
-        "kpp": snapshot["kpp"] or "",
-        "status": snapshot["status"],
-    }
 
 
 _ALLOWED_STATUS_MOVES = {
@@ -168,7 +156,7 @@ def client_set_status(
         client.status = new
         client.status_changed_at = timezone.now()
         client.save(update_fields=["status", "status_changed_at", "updated_at"])
-        outbox_record(type="client.upserted", data=client_upserted_data(client))
+        client_changed.send(sender=Client, client=client, before=None)
         audit_record(
             actor=actor,
             action=f"client.{new.value}",

@@ -13,7 +13,7 @@ from kabinet.subscriptions.models import Subscription
 from kabinet.subscriptions.services import subscription_record
 
 from .models import ParameterSpec, Service, Tariff, TariffOffer, TariffVersion, Visibility
-from .services import _tariff_record
+from .services import tariff_record
 
 D = Decimal
 
@@ -328,7 +328,7 @@ def seed_catalog() -> list[str]:
                     effective_from=since,
                     **{k: D(v) for k, v in zip(PRICE_NAMES, prices, strict=True)},
                 )
-                _tariff_record(tariff, version)
+                tariff_record(tariff, version)
     partner = Tariff.objects.get(code="local-partner")
     TariffOffer.objects.get_or_create(
         tariff=partner, client=Client.objects.get(contract_number="100003")

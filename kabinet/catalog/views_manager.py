@@ -14,6 +14,7 @@ from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.audit.services import audit_entries_for
 from kabinet.core.forms import add_service_errors
 from kabinet.lib import is_db_id
+from kabinet.subscriptions import tariffs
 from kabinet.subscriptions.models import SubscriptionStatus
 
 from . import services
@@ -162,7 +163,7 @@ def tariff_create(request: AuthedHttpRequest) -> HttpResponse:
 
 def tariff_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.select_related("service"), pk=pk)
-    impact = services.tariff_impact(tariff=tariff, limit=50)
+    impact = tariffs.tariff_impact(tariff=tariff, limit=50)
     return render(
         request,
         "catalog/manager/tariff_detail.html",
@@ -181,7 +182,7 @@ def tariff_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def tariff_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.alive().select_related("service"), pk=pk)
     form = TariffForm(request.POST or None, instance=Tariff.objects.get(pk=pk))
-    impact = services.tariff_impact(tariff=tariff, limit=0)
+    impact = tariffs.tariff_impact(tariff=tariff, limit=0)
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in TariffForm.Meta.fields if f != "code"}
         try:
@@ -207,12 +208,12 @@ def tariff_prices(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = PriceChangeForm(request.POST or None, initial=initial)
     impact = None
     if request.method == "POST" and form.is_valid():
-        impact = services.tariff_impact(
+        impact = tariffs.tariff_impact(
             tariff=tariff, new_monthly_fee=form.cleaned_data["monthly_fee"]
         )
         if request.POST.get("step") == "confirm":
             try:
-                version = services.tariff_change_prices(
+                version = tariffs.tariff_change_prices(
                     actor=request.user,
                     tariff=tariff,
                     effective_from=form.cleaned_data["effective_from"],
@@ -260,10 +261,10 @@ def tariff_offers(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def tariff_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.alive().select_related("service"), pk=pk)
     form = MoveForm(request.POST or None, tariff=tariff)
-    impact = services.tariff_impact(tariff=tariff)
+    impact = tariffs.tariff_impact(tariff=tariff)
     if request.method == "POST" and form.is_valid():
         try:
-            moved = services.tariff_move_subscriptions(
+            moved = tariffs.tariff_move_subscriptions(
                 actor=request.user,
                 source=tariff,
                 target=form.cleaned_data["target"],
@@ -288,10 +289,10 @@ def tariff_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def tariff_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.alive().select_related("service"), pk=pk)
     form = ConfirmForm(request.POST or None)
-    impact = services.tariff_impact(tariff=tariff, limit=0)
+    impact = tariffs.tariff_impact(tariff=tariff, limit=0)
     if request.method == "POST" and form.is_valid():
         try:
-            services.tariff_delete(actor=request.user, tariff=tariff, request=request)
+            tariffs.tariff_delete(actor=request.user, tariff=tariff, request=request)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

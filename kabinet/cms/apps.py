@@ -7,6 +7,7 @@ class CmsConfig(appconfig.KabinetAppConfig):
     periodic_jobs = (("cms.publish_scheduled", "kabinet.cms.tasks.publish_scheduled_pages", 60),)
     demo_loader = "kabinet.cms.demo.seed_site"
     demo_order = 20
+    roles_setup = "kabinet.cms.roles.page_permissions"
 
     def ready(self) -> None:
         # Cached public pages must change the moment content or prices do.

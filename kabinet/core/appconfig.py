@@ -25,6 +25,9 @@ class KabinetAppConfig(AppConfig):
     # where it runs among the apps' loaders (lower first: a loader may use earlier ones' data).
     demo_loader: str = ""
     demo_order: int = 100
+    # Dotted path of a function taking the staff groups by name (accounts' ``roles_setup``):
+    # the permissions this app's screens need.
+    roles_setup: str = ""
 
 
 def contributions(attribute: str) -> Iterator[tuple[KabinetAppConfig, object]]:
@@ -32,4 +35,3 @@ def contributions(attribute: str) -> Iterator[tuple[KabinetAppConfig, object]]:
     for config in apps.get_app_configs():
         if isinstance(config, KabinetAppConfig):
             yield config, getattr(config, attribute)
-

@@ -1,11 +1,26 @@
+"""Core's periodic tasks, and how services queue work without importing their tasks."""
+
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks import task
 
 from .models import RateLimitBucket, WorkerHeartbeat
+
+
+def enqueue_on_commit(task_path: str, *args: Any) -> None:
+    """Queue the task at ``task_path`` once the current transaction commits.
+
+    Tasks call services, never the other way round: a service names the task by its path,
+    resolved when the transaction commits, so the service module never imports its tasks.
+    Outside a transaction the task is queued at once.
+    """
+    transaction.on_commit(lambda: import_string(task_path).enqueue(*args))
 
 
 @task()

@@ -10,7 +10,8 @@ class ExchangeConfig(appconfig.KabinetAppConfig):
     demo_order = 1000
 
     def ready(self) -> None:
-        from . import inbound, outbox
+        from . import inbound, outbound, outbox
 
         inbound.register()
         outbox.register()
+        outbound.connect()

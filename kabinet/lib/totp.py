@@ -1,8 +1,9 @@
-"""Time-based one-time passwords (RFC 6238 over RFC 4226's HOTP).
+"""Time-based one-time passwords (RFC 6238 over RFC 4226's HOTP), computed by ``pyotp``.
 
 What authenticator apps expect: SHA-1, 6 digits, a 30-second step. Verification accepts the
 step before and after the current one (clocks drift) and returns the matched step, so the
-caller can refuse a step that was already used.
+caller can refuse a step that was already used: ``pyotp.TOTP.verify`` answers only yes or
+no, so the window is walked here over ``pyotp.HOTP``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
-import struct
 import time
 from urllib.parse import quote, urlencode
+
+import pyotp
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -23,7 +24,7 @@ _DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sh
 
 def random_secret() -> str:
     """A new shared secret: 160 random bits as base32, as RFC 4226 recommends."""
-    return base64.b32encode(secrets.token_bytes(20)).decode("ascii")
+    return pyotp.random_base32(32)
 
 
 def secret_bytes(secret: str) -> bytes:
@@ -33,10 +34,8 @@ def secret_bytes(secret: str) -> bytes:
 
 
 def hotp(key: bytes, counter: int, *, digits: int = DIGITS, digest: str = "sha1") -> str:
-    mac = hmac.new(key, struct.pack(">Q", counter), _DIGESTS[digest]).digest()
-    offset = mac[-1] & 0x0F
-    value = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10**digits).zfill(digits)
+    secret = base64.b32encode(key).decode("ascii")
+    return pyotp.HOTP(secret, digits=digits, digest=_DIGESTS[digest]).at(counter)
 
 
 def time_step(at: float | None = None, *, step: int = STEP_SECONDS) -> int:

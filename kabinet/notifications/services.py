@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -12,9 +12,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
-from kabinet.accounts.models import User
+from kabinet.core.tasks import enqueue_on_commit
 
 from .models import Category, EmailStatus, Notification, NotificationPreference
+
+if TYPE_CHECKING:
+    # The type only: notifications sit below accounts and reach users through
+    # AUTH_USER_MODEL (see the layer order in the README).
+    from kabinet.accounts.models import User
 
 # Seconds to wait before each retry of a failed e-mail.
 RETRY_DELAYS = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600]
@@ -76,16 +81,13 @@ def notification_send(
         created = Notification.objects.bulk_create(notifications)
         pending_ids = [n.pk for n in created if n.email_status == EmailStatus.PENDING]
         if pending_ids:
-            transaction.on_commit(lambda: _enqueue_emails(pending_ids))
+            # One task per chunk keeps a notice to 20,000 clients to a handful of queue rows.
+            for start in range(0, len(pending_ids), 500):
+                enqueue_on_commit(
+                    "kabinet.notifications.tasks.deliver_notification_emails",
+                    pending_ids[start : start + 500],
+                )
     return created
-
-
-def _enqueue_emails(ids: list[int]) -> None:
-    from .tasks import deliver_notification_emails
-
-    # One task per chunk keeps a notice to 20,000 clients to a handful of queue rows.
-    for start in range(0, len(ids), 500):
-        deliver_notification_emails.enqueue(ids[start : start + 500])
 
 
 def notification_new_batch() -> str:

@@ -15,7 +15,7 @@ from kabinet.exchange.outbox import outbox_record
 from kabinet.lib.money import format_money
 
 from .models import Channel, GatewayMessage, LedgerEntry, LedgerKind, Payment, PaymentStatus
-from .services import wire_time
+from .state import wire_time
 
 NAMESPACE = uuid.UUID("6f1c8c1e-0d4b-4f3e-9a51-5d0b1f1a2b3c")
 

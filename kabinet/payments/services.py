@@ -1,20 +1,20 @@
-"""Payment state changes: card payments through the gateway, terminal payments, the ledger.
+"""Card payments and managers' operations on payments.
 
-Every change locks the payment row (``select_for_update``) and runs in one transaction
-with its ledger entries, billing outbox records, audit entries and notices. Nothing moves
-backwards; each gateway event applies at most once (a unique ``event_id``); calls to the
-gateway are made outside transactions, with an idempotency key stored before the first try.
+Starting a card payment, the gateway's events, asking the provider, capture (also the
+automatic one), and the managers' void, refund and flag clearing. Calls to a provider are
+made outside transactions, with an idempotency key stored before the first try; what comes
+back is applied by the shared state machine (``kabinet.payments.state``). Agent networks
+are in ``kabinet.payments.agents``, Kabinet's own terminal protocol in
+``kabinet.payments.providers.terminal``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import logging
-import re
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,23 +27,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kabinet.accounts.models import Client, Role, User
+from kabinet.accounts.models import Client, User
 from kabinet.audit.services import audit_record, audit_snapshot
-from kabinet.exchange.models import OutboxRecord
-from kabinet.exchange.outbox import outbox_record
-from kabinet.lib.money import LocalMoney, format_money
-from kabinet.notifications.models import Category
-from kabinet.notifications.services import notification_send
+from kabinet.lib.money import format_money
 
 from .gateway import GatewayAnswer, GatewayUnavailable
 from .models import (
     ZERO,
-    AgentTransaction,
     Channel,
     GatewayMessage,
     GatewayOperation,
-    LedgerEntry,
-    LedgerKind,
     Method,
     OperationKind,
     OperationState,
@@ -51,379 +44,23 @@ from .models import (
     PaymentStatus,
 )
 from .providers import card_provider, pay_method, pay_methods
-
-logger = logging.getLogger(__name__)
-
-API_PAYMENTS = "/api/v1/payments"
-CURRENCY = "RUB"
-# Auto-capture happens at least this long before the hold lapses, leaving room for retries.
-CAPTURE_MARGIN = timedelta(minutes=15)
-# The payer's status page asks the gateway at most this often while nothing has come.
-SYNC_INTERVAL = timedelta(seconds=5)
-AUDIT_FIELDS = ("status", "amount", "captured_amount", "refunded_amount", "flagged")
-
-_WIRE_AMOUNT_RE = re.compile(r"(0|[1-9][0-9]{0,9})\.[0-9]{2}")
-
-EVENT_TYPES = frozenset(
-    {
-        "payment.authorized",
-        "payment.declined",
-        "payment.captured",
-        "payment.voided",
-        "payment.expired",
-        "payment.refunded",
-    }
+from .state import (
+    AUDIT_FIELDS,
+    EVENT_TYPES,
+    SYNC_INTERVAL,
+    InvalidMessage,
+    Snapshot,
+    flag,
+    lock,
+    logger,
+    mismatch,
+    money_text,
+    notify_client,
+    notify_managers,
+    parse_snapshot,
+    sync_locked,
+    wire_time,
 )
-GATEWAY_STATUSES = frozenset(
-    {"pending", "authorized", "captured", "refunded", "declined", "voided", "expired"}
-)
-
-
-# --- small helpers ------------------------------------------------------------------------
-
-
-def parse_wire_amount(value: object) -> Decimal | None:
-    """A money string with exactly two decimals ("1500.00"); None for anything else."""
-    if not isinstance(value, str) or not _WIRE_AMOUNT_RE.fullmatch(value):
-        return None
-    return Decimal(value)
-
-
-def wire_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_wire_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment
-
-
-def client_users(client: Client) -> list[User]:
-    return [
-        m.user
-        for m in client.memberships.select_related("user").filter(user__is_active=True)  # type: ignore[attr-defined]
-    ]
-
-
-def managers_for(client: Client) -> list[User]:
-    """The client's manager, or every manager when the client has none."""
-    manager = client.manager
-    if manager is not None and manager.is_active:
-        return [manager]
-    return list(User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN], is_active=True))
-
-
-def _money_text(amount: Decimal) -> LocalMoney:
-    return LocalMoney(amount)
-
-
-def _manager_url(payment: Payment) -> str:
-    return reverse("manager:payment_detail", args=[payment.pk])
-
-
-def _cabinet_url(payment: Payment) -> str:
-    return reverse("cabinet:payment_receipt", args=[payment.pk])
-
-
-def _notify_client(payment: Payment, title: Any, body: Any = "", **params: Any) -> None:
-    notification_send(
-        users=client_users(payment.client),
-        category=Category.PAYMENT,
-        title=title,
-        body=body,
-        params={
-            "amount": _money_text(payment.amount),
-            "contract": payment.client.contract_number,
-            **params,
-        },
-        url=_cabinet_url(payment),
-    )
-
-
-def _notify_managers(payment: Payment, title: Any, body: Any = "", **params: Any) -> None:
-    notification_send(
-        users=managers_for(payment.client),
-        category=Category.PAYMENT,
-        title=title,
-        body=body,
-        params={
-            "amount": _money_text(payment.amount),
-            "contract": payment.client.contract_number,
-            "payment": payment.short_id,
-            **params,
-        },
-        url=_manager_url(payment),
-    )
-
-
-def _flag(payment: Payment, reason: str) -> None:
-    """Mark a payment for a manager's attention; the manager hears of each new reason."""
-    if payment.flagged and reason in payment.flag_reason:
-        return
-    now = timezone.now()
-    payment.flag_reason = f"{payment.flag_reason}\n{reason}".strip()
-    payment.flagged = True
-    payment.flagged_at = payment.flagged_at or now
-    payment.save(update_fields=["flagged", "flag_reason", "flagged_at", "updated_at"])
-    _notify_managers(
-        payment,
-        gettext_lazy("Payment %(payment)s of contract %(contract)s needs attention"),
-        gettext_lazy("%(reason)s"),
-        reason=reason,
-    )
-
-
-def _lock(payment_id: Any) -> Payment:
-    return (
-        Payment.objects.select_for_update(of=("self",)).select_related("client").get(pk=payment_id)
-    )
-
-
-# --- ledger and billing ---------------------------------------------------------------------
-
-
-def _post_capture(payment: Payment, *, amount: Decimal, at: datetime) -> None:
-    """Money reaches the balance: a ledger credit and a billing record, in this transaction."""
-    LedgerEntry.objects.create(
-        client=payment.client,
-        payment=payment,
-        kind=LedgerKind.PAYMENT,
-        amount=amount,
-        note=payment.get_channel_display(),
-        created_at=at,
-    )
-    payment.capture_record = outbox_record(
-        type="payment.captured",
-        data={
-            "contract": payment.client.contract_number,
-            "payment_id": str(payment.pk),
-            "amount": format_money(amount),
-            "channel": payment.channel,
-            "captured_at": wire_time(at),
-            "provider": payment.provider,
-        },
-    )
-
-
-def _post_refund(payment: Payment, *, amount: Decimal, at: datetime) -> None:
-    LedgerEntry.objects.create(
-        client=payment.client,
-        payment=payment,
-        kind=LedgerKind.REFUND,
-        amount=-amount,
-        created_at=at,
-    )
-    outbox_record(
-        type="payment.refunded",
-        data={
-            "contract": payment.client.contract_number,
-            "payment_id": str(payment.pk),
-            "amount": format_money(amount),
-            "refunded_at": wire_time(at),
-        },
-    )
-
-
-# --- the gateway's payment object -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The gateway's payment object, validated."""
-
-    payment_id: str
-    order_id: str
-    status: str
-    amount: Decimal
-    captured_amount: Decimal
-    refunded_amount: Decimal
-    currency: str
-    capture_before: datetime | None
-
-
-class InvalidMessage(ValueError):
-    pass
-
-
-def parse_snapshot(data: object) -> Snapshot:
-    if not isinstance(data, dict):
-        raise InvalidMessage("payment must be an object")
-
-    def text(name: str, limit: int = 100) -> str:
-        value = data.get(name)
-        if not isinstance(value, str) or not value or len(value) > limit:
-            raise InvalidMessage(f"payment.{name} must be a non-empty string")
-        return value
-
-    def money(name: str) -> Decimal:
-        value = parse_wire_amount(data.get(name))
-        if value is None:
-            raise InvalidMessage(f"payment.{name} must be money with two decimals")
-        return value
-
-    status = text("status")
-    if status not in GATEWAY_STATUSES:
-        raise InvalidMessage(f"unknown payment.status {status[:40]!r}")
-    capture_before = None
-    if data.get("capture_before") is not None:
-        capture_before = _parse_wire_time(data["capture_before"])
-        if capture_before is None:
-            raise InvalidMessage("payment.capture_before must be an RFC 3339 time")
-    return Snapshot(
-        payment_id=text("payment_id"),
-        order_id=text("order_id"),
-        status=status,
-        amount=money("amount"),
-        captured_amount=money("captured_amount"),
-        refunded_amount=money("refunded_amount"),
-        currency=text("currency", 10),
-        capture_before=capture_before,
-    )
-
-
-def _mismatch(payment: Payment, snap: Snapshot) -> str:
-    """Why the gateway's object does not describe this payment ("" when it does)."""
-    problems = []
-    if snap.order_id != str(payment.pk):
-        problems.append(f"order_id {snap.order_id[:40]!r} ≠ {payment.pk}")
-    if payment.gateway_payment_id and snap.payment_id != payment.gateway_payment_id:
-        problems.append(f"payment_id {snap.payment_id[:40]!r} ≠ {payment.gateway_payment_id!r}")
-    if snap.amount != payment.amount:
-        problems.append(f"amount {snap.amount} ≠ {payment.amount}")
-    if snap.currency != payment.currency:
-        problems.append(f"currency {snap.currency[:10]!r} ≠ {payment.currency}")
-    if payment.channel != Channel.CARD:
-        problems.append("the payment was made at a terminal, not by card")
-    return "; ".join(problems)
-
-
-def _moneyback_until(authorized_at: datetime, capture_before: datetime | None) -> datetime:
-    until = authorized_at + timedelta(hours=settings.KABINET_MONEYBACK_HOURS)
-    if capture_before is not None:
-        until = min(until, capture_before - CAPTURE_MARGIN)
-    return max(until, authorized_at)
-
-
-def _authorize(payment: Payment, snap: Snapshot, now: datetime) -> None:
-    payment.status = PaymentStatus.AUTHORIZED
-    payment.authorized_at = now
-    payment.capture_before = snap.capture_before
-    payment.moneyback_until = _moneyback_until(now, snap.capture_before)
-
-
-def _capture(payment: Payment, amount: Decimal, now: datetime) -> None:
-    payment.status = PaymentStatus.CAPTURED
-    payment.captured_amount = amount
-    payment.captured_at = now
-    _post_capture(payment, amount=amount, at=now)
-    _notify_client(
-        payment,
-        gettext_lazy("Payment of %(amount)s reached your balance"),
-        gettext_lazy("The payment under contract %(contract)s is complete."),
-    )
-
-
-def _refund_to(payment: Payment, refunded: Decimal, now: datetime) -> None:
-    delta = refunded - payment.refunded_amount
-    if delta <= ZERO:
-        return
-    payment.refunded_amount = refunded
-    if refunded == payment.captured_amount:
-        payment.status = PaymentStatus.REFUNDED
-        payment.closed_at = now
-    _post_refund(payment, amount=delta, at=now)
-
-
-@dataclass
-class SyncResult:
-    changes: list[str] = field(default_factory=list)
-    conflict: str = ""
-
-
-def _apply_snapshot(payment: Payment, snap: Snapshot, now: datetime) -> SyncResult:
-    """Move the (locked) payment forward to what the gateway reports; never backwards.
-
-    Works from the whole payment object, not the event type, so events arriving out of
-    order (a refund before its capture) still leave the payment right.
-    """
-    result = SyncResult()
-    local, remote = payment.status, snap.status
-    if not payment.gateway_payment_id:
-        payment.gateway_payment_id = snap.payment_id
-    if local in (PaymentStatus.PENDING, PaymentStatus.FAILED):
-        if remote == "pending":
-            return result
-        if remote in ("declined", "voided", "expired"):
-            payment.status = remote
-            payment.closed_at = now
-            result.changes.append(remote)
-            return result
-        _authorize(payment, snap, now)
-        result.changes.append("authorized")
-        local = PaymentStatus.AUTHORIZED
-    if local == PaymentStatus.AUTHORIZED:
-        if snap.capture_before and payment.capture_before != snap.capture_before:
-            payment.capture_before = snap.capture_before
-            payment.moneyback_until = _moneyback_until(
-                payment.authorized_at or now, snap.capture_before
-            )
-        if remote in ("voided", "expired"):
-            payment.status = remote
-            payment.closed_at = now
-            result.changes.append(remote)
-            if remote == "expired":
-                _notify_managers(
-                    payment,
-                    gettext_lazy("Hold of %(amount)s (contract %(contract)s) lapsed uncaptured"),
-                    gettext_lazy("The money went back to the payer; the balance is unchanged."),
-                )
-            return result
-        if remote == "declined":
-            result.conflict = "the gateway reports declined for a held payment"
-            return result
-        if remote in ("captured", "refunded"):
-            if snap.captured_amount <= ZERO or snap.captured_amount > payment.amount:
-                result.conflict = f"the gateway reports a capture of {snap.captured_amount}"
-                return result
-            _capture(payment, snap.captured_amount, now)
-            result.changes.append("captured")
-            local = PaymentStatus.CAPTURED
-    if local == PaymentStatus.CAPTURED:
-        if remote in ("captured", "refunded"):
-            if snap.captured_amount != payment.captured_amount:
-                result.conflict = (
-                    f"the gateway reports {snap.captured_amount} captured, "
-                    f"the website {payment.captured_amount}"
-                )
-            elif snap.refunded_amount > payment.captured_amount:
-                result.conflict = f"the gateway reports {snap.refunded_amount} refunded"
-            elif snap.refunded_amount > payment.refunded_amount:
-                _refund_to(payment, snap.refunded_amount, now)
-                result.changes.append("refunded")
-        elif remote in ("voided", "expired", "declined"):
-            result.conflict = f"the gateway reports {remote} for a captured payment"
-        return result
-    closed = (PaymentStatus.DECLINED, PaymentStatus.VOIDED, PaymentStatus.EXPIRED)
-    if local in closed and remote in ("captured", "refunded", "authorized"):
-        result.conflict = f"the gateway reports {remote}, the website has {local}"
-    return result
-
-
-def _sync_locked(payment: Payment, snap: Snapshot, *, now: datetime) -> SyncResult:
-    """Apply a snapshot to a locked payment and save it; flags what cannot be applied."""
-    result = _apply_snapshot(payment, snap, now)
-    payment.save()
-    if result.conflict:
-        _flag(payment, result.conflict)
-    return result
-
 
 # --- starting a card payment -------------------------------------------------------------
 
@@ -486,7 +123,7 @@ def payment_start_card(
         raise GatewayUnavailable(reason)
     try:
         with transaction.atomic():
-            payment = _lock(payment.pk)
+            payment = lock(payment.pk)
             payment.gateway_payment_id = started.gateway_payment_id
             payment.payment_url = started.payment_url
             payment.save(update_fields=["gateway_payment_id", "payment_url", "updated_at"])
@@ -510,7 +147,7 @@ def _start_failed(
     payment: Payment, operation: GatewayOperation, reason: str, *, refused: bool = False
 ) -> None:
     with transaction.atomic():
-        payment = _lock(payment.pk)
+        payment = lock(payment.pk)
         if payment.status == PaymentStatus.PENDING and not payment.gateway_payment_id:
             payment.status = PaymentStatus.FAILED
             payment.closed_at = timezone.now()
@@ -610,12 +247,12 @@ def payment_receive_event(*, message: GatewayMessage, body: bytes) -> EventResul
         if GatewayMessage.objects.filter(event_id=event_id).exists():
             return _event_outcome(message, payment, "duplicate", 200, {"received": True})
         problem = (
-            _mismatch(payment, snap)
+            mismatch(payment, snap)
             if by_order
             else f"order_id {snap.order_id[:40]!r} is not this payment's"
         )
         if problem:
-            _flag(payment, f"Gateway event {event_id[:40]}: {problem}")
+            flag(payment, f"Gateway event {event_id[:40]}: {problem}")
             return _event_outcome(
                 message, payment, "mismatch", 409, {"error": "mismatch", "message": problem}
             )
@@ -624,7 +261,7 @@ def payment_receive_event(*, message: GatewayMessage, body: bytes) -> EventResul
                 GatewayMessage.objects.filter(pk=message.pk).update(event_id=event_id)
         except IntegrityError:
             return _event_outcome(message, payment, "duplicate", 200, {"received": True})
-        result = _sync_locked(payment, snap, now=now)
+        result = sync_locked(payment, snap, now=now)
         outcome = "applied" if result.changes else "ignored"
         note = ", ".join(result.changes) or f"nothing to do: the payment is {payment.status}"
         if result.conflict:
@@ -683,12 +320,12 @@ def payment_sync(*, payment: Payment) -> Payment:
         logger.warning("gateway object for %s is invalid: %s", payment.pk, exc)
         return payment
     with transaction.atomic():
-        payment = _lock(payment.pk)
-        problem = _mismatch(payment, snap)
+        payment = lock(payment.pk)
+        problem = mismatch(payment, snap)
         if problem:
-            _flag(payment, f"Gateway answer: {problem}")
+            flag(payment, f"Gateway answer: {problem}")
             return payment
-        _sync_locked(payment, snap, now=timezone.now())
+        sync_locked(payment, snap, now=timezone.now())
     return payment
 
 
@@ -711,7 +348,7 @@ def payment_capture(*, payment_id: Any) -> Payment:
     """Capture a held payment in full. Safe to run twice or concurrently: the operation
     (key and body) is stored before the first call, and the gateway replays its answer."""
     with transaction.atomic():
-        payment = _lock(payment_id)
+        payment = lock(payment_id)
         if payment.status != PaymentStatus.AUTHORIZED:
             return payment
         operation = GatewayOperation.objects.filter(
@@ -741,13 +378,13 @@ def _conclude(operation: GatewayOperation, answer: GatewayAnswer) -> Payment:
         except InvalidMessage as exc:
             raise GatewayUnavailable(f"invalid payment object: {exc}") from exc
         with transaction.atomic():
-            payment = _lock(payment.pk)
-            problem = _mismatch(payment, snap)
+            payment = lock(payment.pk)
+            problem = mismatch(payment, snap)
             if problem:
-                _flag(payment, f"Gateway answer to {operation.kind}: {problem}")
+                flag(payment, f"Gateway answer to {operation.kind}: {problem}")
                 _finish(operation, OperationState.REFUSED, problem)
                 return payment
-            _sync_locked(payment, snap, now=timezone.now())
+            sync_locked(payment, snap, now=timezone.now())
             _finish(operation, OperationState.DONE)
         return payment
     error = f"HTTP {answer.status} {answer.error_code}".strip()
@@ -756,7 +393,7 @@ def _conclude(operation: GatewayOperation, answer: GatewayAnswer) -> Payment:
         payment = payment_sync(payment=payment)
     if answer.status == 400:
         with transaction.atomic():
-            _flag(_lock(payment.pk), f"The gateway refused to {operation.kind}: {error}")
+            flag(lock(payment.pk), f"The gateway refused to {operation.kind}: {error}")
     return payment
 
 
@@ -810,7 +447,7 @@ def _alert_lapsing_holds(now: datetime) -> int:
             )
             if not won:
                 continue
-            _notify_managers(
+            notify_managers(
                 payment,
                 gettext_lazy("Hold %(payment)s of contract %(contract)s is not captured yet"),
                 gettext_lazy(
@@ -858,7 +495,7 @@ def payment_void(
     """Money-back: release a held card payment while its window is open."""
     reason = _require_reason(reason)
     with transaction.atomic():
-        payment = _lock(payment.pk)
+        payment = lock(payment.pk)
         if payment.status != PaymentStatus.AUTHORIZED or payment.channel != Channel.CARD:
             raise ValidationError(_("Only a held card payment can be returned."))
         if not payment.moneyback_open():
@@ -894,7 +531,7 @@ def payment_refund(
     form, so submitting the same form twice refunds once."""
     reason = _require_reason(reason)
     with transaction.atomic():
-        payment = _lock(payment.pk)
+        payment = lock(payment.pk)
         existing = GatewayOperation.objects.filter(key=key).first()
         if existing is not None:
             if existing.payment_id != payment.pk or existing.kind != OperationKind.REFUND:
@@ -952,13 +589,13 @@ def _manager_operation(
             _("The gateway's answer was not understood; nothing changed.")
         ) from exc
     with transaction.atomic():
-        payment = _lock(operation.payment_id)
-        problem = _mismatch(payment, snap)
+        payment = lock(operation.payment_id)
+        problem = mismatch(payment, snap)
         if problem:
-            _flag(payment, f"Gateway answer to {operation.kind}: {problem}")
+            flag(payment, f"Gateway answer to {operation.kind}: {problem}")
             _finish(operation, OperationState.REFUSED, problem)
             raise ValidationError(_("The gateway's answer does not match this payment."))
-        _sync_locked(payment, snap, now=timezone.now())
+        sync_locked(payment, snap, now=timezone.now())
         if _finish(operation, OperationState.DONE):
             audit_record(
                 actor=actor,
@@ -976,12 +613,12 @@ def _manager_operation(
                 title = gettext_lazy("Your payment of %(amount)s was returned to the payer")
             else:
                 title = gettext_lazy("%(refund)s of your payment of %(amount)s was refunded")
-            _notify_client(
+            notify_client(
                 payment,
                 title,
                 gettext_lazy("Reason: %(reason)s"),
                 reason=operation.reason,
-                refund=_money_text(operation.amount or ZERO),
+                refund=money_text(operation.amount or ZERO),
             )
     return payment
 
@@ -991,7 +628,7 @@ def payment_flag_clear(
 ) -> Payment:
     note = _require_reason(note)
     with transaction.atomic():
-        payment = _lock(payment.pk)
+        payment = lock(payment.pk)
         if not payment.flagged:
             return payment
         before = audit_snapshot(payment, ("flagged", "flag_reason"))
@@ -1007,305 +644,3 @@ def payment_flag_clear(
             request=request,
         )
     return payment
-
-
-# --- agent networks (providers/osmp.py and the like) ---------------------------------------
-
-
-class AgentTxnConflict(Exception):
-    """The agent's transaction id was used before with another account or sum."""
-
-
-@dataclass(frozen=True)
-class AgentAccepted:
-    payment: Payment
-    transaction: AgentTransaction
-    repeated: bool  # the agent sent this transaction before: nothing more was credited
-
-
-def payment_accept_agent(
-    *, provider: str, txn_id: str, client: Client, amount: Decimal, txn_date: str
-) -> AgentAccepted:
-    """Credit a payment an agent network accepted. Final at once; idempotent on the network's
-    transaction id, also when the same id arrives on several connections at the same moment:
-    the unique (provider, txn_id) lets exactly one insert through, the others answer as it."""
-    with transaction.atomic():
-        existing = _agent_txn(provider, txn_id)
-        if existing is not None:
-            return _agent_repeat(existing, client, amount)
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                payment = Payment.objects.create(
-                    client=client,
-                    channel=Channel.TERMINAL,
-                    provider=provider,
-                    method=Method.TERMINAL,
-                    status=PaymentStatus.ACCEPTED,
-                    amount=amount,
-                    captured_amount=amount,
-                    receipt=f"{provider}:{txn_id}",
-                    terminal_date=txn_date[:19],
-                    accepted_at=now,
-                    captured_at=now,
-                )
-                txn = AgentTransaction.objects.create(
-                    provider=provider,
-                    txn_id=txn_id,
-                    account=client.contract_number,
-                    amount=amount,
-                    txn_date=txn_date,
-                    payment=payment,
-                )
-        except IntegrityError:
-            existing = _agent_txn(provider, txn_id)
-            if existing is None:
-                raise
-            return _agent_repeat(existing, client, amount)
-        _post_capture(payment, amount=amount, at=now)
-        payment.save(update_fields=["capture_record"])
-        _notify_client(
-            payment,
-            gettext_lazy("Payment of %(amount)s reached your balance"),
-            gettext_lazy("Paid through a payment agent under contract %(contract)s."),
-        )
-    return AgentAccepted(payment, txn, repeated=False)
-
-
-def _agent_txn(provider: str, txn_id: str) -> AgentTransaction | None:
-    return (
-        AgentTransaction.objects.select_for_update(of=("self",))
-        .select_related("payment")
-        .filter(provider=provider, txn_id=txn_id)
-        .first()
-    )
-
-
-def _agent_repeat(txn: AgentTransaction, client: Client, amount: Decimal) -> AgentAccepted:
-    if txn.account != client.contract_number or txn.amount != amount:
-        raise AgentTxnConflict(f"txn_id {txn.txn_id} was paid to {txn.account} for {txn.amount}")
-    return AgentAccepted(txn.payment, txn, repeated=True)
-
-
-# --- terminal protocol ----------------------------------------------------------------------
-
-_NUMBER_RE = re.compile(r"[0-9]{1,20}")
-_RECEIPT_RE = re.compile(r"[0-9]{3,20}")
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
-
-
-class Code:
-    OK = 0
-    UNKNOWN_ACTION = 1
-    ACCOUNT_NOT_FOUND = 2
-    BAD_AMOUNT = 3
-    BAD_RECEIPT = 4
-    BAD_DATE = 5
-    NOT_FOUND = 6
-    ACCOUNT_CLOSED = 7
-    CANNOT_CANCEL = 9
-    INTERNAL = 10
-    BAD_SIGNATURE = -4
-
-
-@dataclass(frozen=True)
-class TerminalAnswer:
-    code: int
-    message: str
-    authcode: str = ""
-    date: str = ""
-    payment: Payment | None = None
-
-
-def terminal_time(moment: datetime) -> str:
-    """Dates in terminal answers: the spec's YYYY-MM-DDTHH:MM:SS, in UTC like the gateway's."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _answer(code: int, message: str, payment: Payment | None = None) -> TerminalAnswer:
-    if payment is None:
-        return TerminalAnswer(code, message, date=terminal_time(timezone.now()))
-    return TerminalAnswer(
-        code,
-        message,
-        authcode=str(payment.pk),
-        date=terminal_time(payment.accepted_at or payment.created_at),
-        payment=payment,
-    )
-
-
-def _terminal_amount(value: str) -> Decimal | None:
-    amount = parse_wire_amount(value)
-    if amount is None:
-        return None
-    if not settings.KABINET_PAYMENT_MIN <= amount <= settings.KABINET_PAYMENT_MAX:
-        return None
-    return amount
-
-
-def _terminal_date(value: str) -> bool:
-    if not _DATE_RE.fullmatch(value):
-        return False
-    try:
-        datetime.strptime(value, "%Y-%m-%dT%H:%M:%S")
-    except ValueError:
-        return False
-    return True
-
-
-def terminal_handle(*, params: dict[str, str]) -> TerminalAnswer:
-    """One verified terminal request: ``check`` / ``payment`` / ``status`` / ``cancel``."""
-    action = params.get("action", "")
-    handler = {
-        "check": _terminal_check,
-        "payment": _terminal_payment,
-        "status": _terminal_status,
-        "cancel": _terminal_cancel,
-    }.get(action)
-    if handler is None:
-        return _answer(Code.UNKNOWN_ACTION, "unknown action")
-    return handler(params)
-
-
-def _optional_checks(params: dict[str, str]) -> TerminalAnswer | None:
-    if params.get("amount") and _terminal_amount(params["amount"]) is None:
-        return _answer(Code.BAD_AMOUNT, "bad amount")
-    if params.get("receipt") and not _RECEIPT_RE.fullmatch(params["receipt"]):
-        return _answer(Code.BAD_RECEIPT, "bad receipt")
-    if params.get("date") and not _terminal_date(params["date"]):
-        return _answer(Code.BAD_DATE, "bad date")
-    return None
-
-
-def _terminal_check(params: dict[str, str]) -> TerminalAnswer:
-    number = params.get("number", "")
-    client = (
-        Client.objects.filter(contract_number=number).first()
-        if _NUMBER_RE.fullmatch(number)
-        else None
-    )
-    if client is None:
-        return _answer(Code.ACCOUNT_NOT_FOUND, "account not found")
-    if client.is_closed:
-        return _answer(Code.ACCOUNT_CLOSED, "account does not accept payments")
-    return _optional_checks(params) or _answer(Code.OK, "OK")
-
-
-def _terminal_payment(params: dict[str, str]) -> TerminalAnswer:
-    number, receipt, date = (params.get(k, "") for k in ("number", "receipt", "date"))
-    if not _NUMBER_RE.fullmatch(number):
-        return _answer(Code.ACCOUNT_NOT_FOUND, "account not found")
-    amount = _terminal_amount(params.get("amount", ""))
-    if amount is None:
-        return _answer(Code.BAD_AMOUNT, "bad amount")
-    if not _RECEIPT_RE.fullmatch(receipt):
-        return _answer(Code.BAD_RECEIPT, "bad receipt")
-    if not _terminal_date(date):
-        return _answer(Code.BAD_DATE, "bad date")
-    with transaction.atomic():
-        existing = _by_receipt(receipt)
-        if existing is not None:
-            return _replay(existing, number, amount)
-        client = (
-            Client.objects.select_for_update(of=("self",)).filter(contract_number=number).first()
-        )
-        if client is None:
-            return _answer(Code.ACCOUNT_NOT_FOUND, "account not found")
-        if client.is_closed:
-            return _answer(Code.ACCOUNT_CLOSED, "account does not accept payments")
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                payment = Payment.objects.create(
-                    client=client,
-                    channel=Channel.TERMINAL,
-                    status=PaymentStatus.ACCEPTED,
-                    amount=amount,
-                    captured_amount=amount,
-                    receipt=receipt,
-                    terminal_date=date,
-                    accepted_at=now,
-                    captured_at=now,
-                    moneyback_until=now + timedelta(hours=settings.KABINET_MONEYBACK_HOURS),
-                )
-        except IntegrityError:
-            # A concurrent request with this receipt committed first: answer as it did.
-            existing = _by_receipt(receipt)
-            if existing is None:
-                raise
-            return _replay(existing, number, amount)
-        _post_capture(payment, amount=amount, at=now)
-        payment.save(update_fields=["capture_record"])
-        _notify_client(
-            payment,
-            gettext_lazy("Payment of %(amount)s reached your balance"),
-            gettext_lazy("Paid at a payment terminal under contract %(contract)s."),
-        )
-        return _answer(Code.OK, "OK", payment)
-
-
-def _by_receipt(receipt: str) -> Payment | None:
-    return (
-        Payment.objects.select_for_update(of=("self",))
-        .select_related("client")
-        .filter(receipt=receipt)
-        .first()
-    )
-
-
-def _replay(payment: Payment, number: str, amount: Decimal) -> TerminalAnswer:
-    if payment.client.contract_number != number or payment.amount != amount:
-        return _answer(Code.BAD_RECEIPT, "receipt already used for another payment")
-    return _answer(Code.OK, "OK", payment)
-
-
-def _terminal_status(params: dict[str, str]) -> TerminalAnswer:
-    receipt = params.get("receipt", "")
-    if not _RECEIPT_RE.fullmatch(receipt):
-        return _answer(Code.BAD_RECEIPT, "bad receipt")
-    payment = Payment.objects.filter(receipt=receipt).first()
-    if payment is None:
-        return _answer(Code.NOT_FOUND, "payment not found")
-    return _answer(Code.OK, payment.status, payment)
-
-
-def _terminal_cancel(params: dict[str, str]) -> TerminalAnswer:
-    receipt = params.get("receipt", "")
-    if not _RECEIPT_RE.fullmatch(receipt):
-        return _answer(Code.BAD_RECEIPT, "bad receipt")
-    with transaction.atomic():
-        payment = _by_receipt(receipt)
-        if payment is None:
-            return _answer(Code.NOT_FOUND, "payment not found")
-        if payment.status == PaymentStatus.CANCELLED:
-            return _answer(Code.OK, "cancelled", payment)
-        if not payment.moneyback_open():
-            return _answer(Code.CANNOT_CANCEL, "cannot cancel: the money-back window has passed")
-        if payment.capture_record_id is not None:
-            # Withdrawn only while not exported; an export that got there first wins.
-            withdrawn, _ = OutboxRecord.objects.filter(
-                pk=payment.capture_record_id, package_sequence__isnull=True
-            ).delete()
-            if not withdrawn:
-                return _answer(Code.CANNOT_CANCEL, "cannot cancel: already exported to billing")
-        else:
-            # No billing record to withdraw: it cannot be told apart from an exported one.
-            return _answer(Code.CANNOT_CANCEL, "cannot cancel")
-        now = timezone.now()
-        LedgerEntry.objects.create(
-            client=payment.client,
-            payment=payment,
-            kind=LedgerKind.CANCELLATION,
-            amount=-payment.amount,
-            created_at=now,
-        )
-        payment.status = PaymentStatus.CANCELLED
-        payment.capture_record = None
-        payment.closed_at = now
-        payment.save(update_fields=["status", "capture_record", "closed_at", "updated_at"])
-        _notify_client(
-            payment,
-            gettext_lazy("Terminal payment of %(amount)s was cancelled"),
-            gettext_lazy("The terminal network cancelled it; the balance is corrected."),
-        )
-        return _answer(Code.OK, "cancelled", payment)

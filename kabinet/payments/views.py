@@ -33,8 +33,8 @@ from . import services, wire
 from .forms import PayForm, find_payable_client
 from .gateway import GatewayUnavailable, message_record
 from .models import Direction, MessageKind, Payment, SignatureCheck
-from .providers import get_provider
-from .providers.yookassa import handle_notification as yookassa_notification
+from .providers import get_provider, terminal
+from .providers.yookassa import read_notification as yookassa_read_notification
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +303,7 @@ def pay_notify(request: HttpRequest) -> HttpResponse:
 TERMINAL_FIELDS = ("action", "number", "amount", "receipt", "date")
 
 
-def _terminal_xml(answer: services.TerminalAnswer) -> bytes:
+def _terminal_xml(answer: terminal.TerminalAnswer) -> bytes:
     return (
         f"<response><code>{answer.code}</code><authcode>{escape(answer.authcode)}</authcode>"
         f"<date>{escape(answer.date)}</date><message>{escape(answer.message)}</message>"
@@ -326,10 +326,10 @@ def _terminal_throttled(request: HttpRequest, wait: int) -> HttpResponse:
     "retry later". Nothing is read, verified or stored for a refused request (that work is
     what the limit saves); the security log has the line."""
     security_event("terminal_throttled", request, retry_after=wait)
-    answer = services.TerminalAnswer(
-        services.Code.INTERNAL,
+    answer = terminal.TerminalAnswer(
+        terminal.Code.INTERNAL,
         f"too many requests, retry after {wait} s",
-        date=services.terminal_time(timezone.now()),
+        date=terminal.terminal_time(timezone.now()),
     )
     response = _answer(
         request,
@@ -358,22 +358,22 @@ def pay_terminal(request: HttpRequest) -> HttpResponse:
     status = 200
     if not check.ok:
         status = 403
-        answer = services.TerminalAnswer(
-            services.Code.BAD_SIGNATURE,
+        answer = terminal.TerminalAnswer(
+            terminal.Code.BAD_SIGNATURE,
             f"signature check failed: {check.check}",
-            date=services.terminal_time(timezone.now()),
+            date=terminal.terminal_time(timezone.now()),
         )
     else:
         data = request.GET if request.method == "GET" else request.POST
         params = {name: data.get(name, "")[:100] for name in TERMINAL_FIELDS}
         try:
-            answer = services.terminal_handle(params=params)
+            answer = terminal.terminal_handle(params=params)
         except Exception:
             logger.exception("terminal request %s failed", message.pk)
-            answer = services.TerminalAnswer(
-                services.Code.INTERNAL,
+            answer = terminal.TerminalAnswer(
+                terminal.Code.INTERNAL,
                 "internal error, retry later",
-                date=services.terminal_time(timezone.now()),
+                date=terminal.terminal_time(timezone.now()),
             )
         type(message).objects.filter(pk=message.pk).update(
             payment=answer.payment,
@@ -421,4 +421,48 @@ def pay_yookassa_notify(request: HttpRequest) -> HttpResponse:
     if wait:
         security_event("notify_throttled", request, retry_after=wait)
         return too_many_requests(HttpResponse(status=429), wait)
-    return yookassa_notification(request)
+    return _yookassa_notification(request)
+
+
+def _yookassa_notification(request: HttpRequest) -> HttpResponse:
+    body = request.body
+    address = client_address(request)
+    message = message_record(
+        direction=Direction.IN,
+        kind=MessageKind.PROVIDER_NOTIFY,
+        method="POST",
+        target=request.get_full_path()[:2000],
+        headers={"Content-Type": request.headers.get("Content-Type", "")[:200]},
+        body=body,
+        signature_check=SignatureCheck.UNSIGNED,
+        remote_addr=None if address == "unknown" else address,
+    )
+
+    def done(status: int, outcome: str, note: str = "", payment: Any = None) -> HttpResponse:
+        type(message).objects.filter(pk=message.pk).update(
+            outcome=outcome, note=note[:1000], payment=payment
+        )
+        return HttpResponse(status=status)
+
+    try:
+        notice = yookassa_read_notification(body)
+    except ValueError as exc:
+        return done(400, "invalid", str(exc))
+    type(message).objects.filter(pk=message.pk).update(
+        event_type=notice.event, reference=notice.gateway_payment_id[:100]
+    )
+    if not notice.used:
+        return done(200, "ignored", f"event {notice.event!r} is not used")
+    payment = Payment.objects.filter(
+        provider="yookassa", gateway_payment_id=notice.gateway_payment_id
+    ).first()
+    if payment is None:
+        return done(200, "unknown_payment", "no payment of ours has this id")
+    before = payment.status
+    try:
+        payment = services.payment_sync(payment=payment)
+    except GatewayUnavailable as exc:
+        # Not applied: YooKassa repeats a notification that did not get 200.
+        return done(503, "retry", f"YooKassa's API did not answer: {exc}", payment)
+    outcome = "applied" if payment.status != before else "ignored"
+    return done(200, outcome, f"{before} → {payment.status} (read back from the API)", payment)

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from kabinet.audit.services import audit_record, audit_snapshot
 from kabinet.catalog.models import Service, Tariff
 from kabinet.catalog.params import clean_values, defaults
 from kabinet.catalog.selectors import tariffs_offered_to
+from kabinet.core.tasks import enqueue_on_commit
 from kabinet.lib.uploads import CheckedFile
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
@@ -155,15 +157,8 @@ def request_create(
                 size=checked.size,
                 uploaded_by=user,
             )
-        pk = service_request.pk
-        transaction.on_commit(lambda: _enqueue_processing(pk))
+        enqueue_on_commit("kabinet.servicedesk.tasks.process_request", service_request.pk)
     return service_request
-
-
-def _enqueue_processing(pk: int) -> None:
-    from .tasks import process_request
-
-    process_request.enqueue(pk)
 
 
 def _apply(service_request: ServiceRequest, actor: User | None) -> None:
@@ -633,3 +628,58 @@ def rule_delete(*, actor: User, rule: Rule, request: Any = None) -> None:
             request=request,
         )
         rule.delete()
+
+
+# --- self-service changes of a subscription -------------------------------------------------
+
+
+def subscription_client_change(
+    *,
+    user: User,
+    subscription: Subscription,
+    raw: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> tuple[dict[str, Any], Any]:
+    """A client changes the parameters they may change.
+
+    Those that need no approval are applied at once; the others become one request for
+    a manager. Returns (applied values, the request or None).
+    """
+    specs = [s for s in subscription.service.parameters.all() if s.client_editable]
+    editable = {s.code: s for s in specs}
+    forged = set(raw) - set(editable)
+    if forged:
+        raise ValidationError(
+            _("These settings cannot be changed by you: %(names)s")
+            % {"names": ", ".join(sorted(forged))}
+        )
+    if subscription.client.status != ClientStatus.ACTIVE:
+        raise ValidationError(_("Settings can be changed while the contract is active."))
+    cleaned, errors = clean_values(specs, raw, only=set(raw))
+    if errors:
+        raise ValidationError(errors)
+    current = subscription.parameters
+    changed = {
+        code: v for code, v in cleaned.items() if current.get(code, editable[code].default) != v
+    }
+    immediate = {c: v for c, v in changed.items() if not editable[c].needs_approval}
+    approval = {c: v for c, v in changed.items() if editable[c].needs_approval}
+    with transaction.atomic():
+        if immediate:
+            subscription_set_parameters(
+                actor=user,
+                subscription=subscription,
+                values=immediate,
+                request=request,
+                notify=False,
+            )
+        service_request = None
+        if approval:
+            service_request = request_create(
+                user=user,
+                client=subscription.client,
+                kind=RequestKind.CHANGE_PARAMETERS,
+                subscription=subscription,
+                parameters=approval,
+            )
+    return immediate, service_request

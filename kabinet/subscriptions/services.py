@@ -1,5 +1,5 @@
 """State changes of subscriptions. Managers act directly; clients' changes that need
-approval become requests (kabinet.servicedesk)."""
+approval become requests (kabinet.servicedesk, which calls into this module)."""
 
 from __future__ import annotations
 
@@ -18,26 +18,16 @@ from kabinet.accounts.services import client_users
 from kabinet.audit.services import audit_record
 from kabinet.catalog.models import Service, Tariff
 from kabinet.catalog.params import clean_values, defaults
-from kabinet.exchange.outbox import outbox_record
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 
+from .events import subscription_changed
 from .models import Subscription, SubscriptionStatus
 
 
 def subscription_record(subscription: Subscription) -> None:
-    """The billing exchange's view of a subscription (specs/billing-exchange.md)."""
-    outbox_record(
-        type="subscription.upserted",
-        data={
-            "contract": subscription.client.contract_number,
-            "subscription_id": str(subscription.pk),
-            "service_code": subscription.service.code,
-            "tariff_code": subscription.tariff.code,
-            "status": subscription.status,
-            "parameters": subscription.parameters,
-        },
-    )
+    """Tell the listeners (billing's outbox) that this subscription is new or changed."""
+    subscription_changed.send(sender=Subscription, subscription=subscription)
 
 
 def _snapshot(subscription: Subscription) -> dict[str, Any]:
@@ -244,58 +234,3 @@ def subscription_set_parameters(
                 {"service": subscription.service.name},
             )
     return subscription
-
-
-def subscription_client_change(
-    *,
-    user: User,
-    subscription: Subscription,
-    raw: dict[str, Any],
-    request: HttpRequest | None = None,
-) -> tuple[dict[str, Any], Any]:
-    """A client changes the parameters they may change.
-
-    Those that need no approval are applied at once; the others become one request for
-    a manager. Returns (applied values, the request or None).
-    """
-    from kabinet.servicedesk.models import RequestKind
-    from kabinet.servicedesk.services import request_create
-
-    specs = [s for s in subscription.service.parameters.all() if s.client_editable]
-    editable = {s.code: s for s in specs}
-    forged = set(raw) - set(editable)
-    if forged:
-        raise ValidationError(
-            _("These settings cannot be changed by you: %(names)s")
-            % {"names": ", ".join(sorted(forged))}
-        )
-    if subscription.client.status != ClientStatus.ACTIVE:
-        raise ValidationError(_("Settings can be changed while the contract is active."))
-    cleaned, errors = clean_values(specs, raw, only=set(raw))
-    if errors:
-        raise ValidationError(errors)
-    current = subscription.parameters
-    changed = {
-        code: v for code, v in cleaned.items() if current.get(code, editable[code].default) != v
-    }
-    immediate = {c: v for c, v in changed.items() if not editable[c].needs_approval}
-    approval = {c: v for c, v in changed.items() if editable[c].needs_approval}
-    with transaction.atomic():
-        if immediate:
-            subscription_set_parameters(
-                actor=user,
-                subscription=subscription,
-                values=immediate,
-                request=request,
-                notify=False,
-            )
-        service_request = None
-        if approval:
-            service_request = request_create(
-                user=user,
-                client=subscription.client,
-                kind=RequestKind.CHANGE_PARAMETERS,
-                subscription=subscription,
-                parameters=approval,
-            )
-    return immediate, service_request

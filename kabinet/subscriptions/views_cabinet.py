@@ -15,11 +15,10 @@ from kabinet.accounts.views_cabinet import current_client
 from kabinet.catalog.models import ParameterSpec, ParamType, Service, TariffVersion
 from kabinet.catalog.selectors import tariffs_offered_to
 from kabinet.servicedesk.models import OPEN_STATUSES, RequestKind, ServiceRequest
-from kabinet.servicedesk.services import request_create
+from kabinet.servicedesk.services import request_create, subscription_client_change
 
 from .forms import ParametersForm, TariffChoiceForm
 from .models import Subscription, SubscriptionStatus
-from .services import subscription_client_change
 
 
 def _subscriptions(client):  # type: ignore[no-untyped-def]

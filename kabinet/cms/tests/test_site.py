@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from kabinet.catalog.models import Tariff, TariffOffer, Visibility
-from kabinet.catalog.services import tariff_change_prices
 from kabinet.cms.models import HomePage, NewsIndexPage, NewsPage, ServicePage, StandardPage
 from kabinet.cms.sanitize import clean_html
+from kabinet.subscriptions.tariffs import tariff_change_prices
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from kabinet.accounts.models import Client, ClientStatus, Membership, Role, User
 from kabinet.catalog.models import Service, Tariff, TariffVersion, Visibility
 from kabinet.catalog.params import clean_value
-from kabinet.catalog.services import earliest_price_change_date, tariff_change_prices
+from kabinet.catalog.services import earliest_price_change_date
 from kabinet.demo.dataset import (
     BENCH_CLIENT_EMAIL,
     BENCH_MANAGER_EMAIL,
@@ -41,6 +41,7 @@ from kabinet.notifications.models import Notification
 from kabinet.payments.models import Channel, LedgerEntry, LedgerKind, Payment, PaymentStatus
 from kabinet.servicedesk.models import RequestEvent, RequestStatus, ServiceRequest
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
+from kabinet.subscriptions.tariffs import tariff_change_prices
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kabinet.conftest import logged_in
 from kabinet.exchange.selectors import client_balance as billing_balance
-from kabinet.payments import services
+from kabinet.payments import agents
 from kabinet.payments.selectors import client_balance
 from kabinet.servicedesk.balance import client_balance as rules_balance
 
@@ -31,7 +31,7 @@ def shown(html: str, testid: str) -> str:
 def test_every_screen_shows_the_snapshot_plus_the_payments_after_it(
     peer, company, client_user, manager
 ):
-    services.payment_accept_agent(
+    agents.payment_accept_agent(
         provider="osmp", txn_id="1", client=company, amount=Decimal("500.00"), txn_date="20261204"
     )
     assert client_balance(client=company) == Decimal("500.00")  # no snapshot yet: the ledger

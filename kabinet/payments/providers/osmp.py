@@ -45,7 +45,7 @@ from kabinet.accounts.models import Client
 from kabinet.core.ratelimit import Limit, ratelimit_take
 from kabinet.core.security import address_in, client_address, security_event
 
-from .. import services
+from .. import agents
 
 logger = logging.getLogger(__name__)
 
@@ -137,14 +137,14 @@ def process(params: dict[str, str]) -> Answer:
     if command == "check":
         return Answer(OK, "OK", txn_id=txn_id)
     try:
-        accepted = services.payment_accept_agent(
+        accepted = agents.payment_accept_agent(
             provider=provider.code,
             txn_id=txn_id,
             client=client,
             amount=amount,
             txn_date=params["txn_date"],
         )
-    except services.AgentTxnConflict as exc:
+    except agents.AgentTxnConflict as exc:
         return Answer(OTHER, f"txn_id already used: {exc}", txn_id=txn_id)
     return Answer(
         OK,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -38,7 +39,6 @@ import requests
 import yookassa.payment
 import yookassa.refund
 from django.conf import settings
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from yookassa import Configuration
@@ -61,8 +61,6 @@ from ..models import Direction, MessageKind, OperationKind, SignatureCheck
 from . import PayMethod, Request, Started
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-
     from ..models import GatewayOperation, Payment
 
 logger = logging.getLogger(__name__)
@@ -375,28 +373,23 @@ PAYMENT_EVENTS = ("payment.waiting_for_capture", "payment.succeeded", "payment.c
 REFUND_EVENTS = ("refund.succeeded",)
 
 
-def handle_notification(request: HttpRequest) -> HttpResponse:
-    from .. import services
-    from ..models import Payment
+@dataclass(frozen=True)
+class Notice:
+    """What a notification names: the event and the payment it is about."""
 
-    body = request.body
-    message = message_record(
-        direction=Direction.IN,
-        kind=MessageKind.PROVIDER_NOTIFY,
-        method="POST",
-        target=request.get_full_path()[:2000],
-        headers={"Content-Type": request.headers.get("Content-Type", "")[:200]},
-        body=body,
-        signature_check=SignatureCheck.UNSIGNED,
-        remote_addr=_address(request),
-    )
+    event: str
+    gateway_payment_id: str
 
-    def done(status: int, outcome: str, note: str = "", payment: Any = None) -> HttpResponse:
-        type(message).objects.filter(pk=message.pk).update(
-            outcome=outcome, note=note[:1000], payment=payment
-        )
-        return HttpResponse(status=status)
+    @property
+    def used(self) -> bool:
+        return self.event in PAYMENT_EVENTS + REFUND_EVENTS
 
+
+def read_notification(body: bytes) -> Notice:
+    """The event and the payment's id of a notification body; ValueError if it is not one.
+
+    Nothing else in the body is trusted: the caller reads the payment back from the API.
+    """
     try:
         data = json.loads(body.decode("utf-8"))
         event, obj = data["event"], data["object"]
@@ -406,30 +399,8 @@ def handle_notification(request: HttpRequest) -> HttpResponse:
         if not isinstance(gateway_id, str) or not 0 < len(gateway_id) <= 64:
             raise TypeError
     except (UnicodeDecodeError, ValueError, KeyError, TypeError):
-        return done(400, "invalid", "not a YooKassa notification")
-    type(message).objects.filter(pk=message.pk).update(
-        event_type=event[:40], reference=gateway_id[:100]
-    )
-    if event not in PAYMENT_EVENTS + REFUND_EVENTS:
-        return done(200, "ignored", f"event {event[:40]!r} is not used")
-    payment = Payment.objects.filter(provider="yookassa", gateway_payment_id=gateway_id).first()
-    if payment is None:
-        return done(200, "unknown_payment", "no payment of ours has this id")
-    before = payment.status
-    try:
-        payment = services.payment_sync(payment=payment)
-    except GatewayUnavailable as exc:
-        # Not applied: YooKassa repeats a notification that did not get 200.
-        return done(503, "retry", f"YooKassa's API did not answer: {exc}", payment)
-    outcome = "applied" if payment.status != before else "ignored"
-    return done(200, outcome, f"{before} → {payment.status} (read back from the API)", payment)
-
-
-def _address(request: HttpRequest) -> str | None:
-    from kabinet.core.security import client_address
-
-    address = client_address(request)
-    return None if address == "unknown" else address
+        raise ValueError("not a YooKassa notification") from None
+    return Notice(event=event[:40], gateway_payment_id=gateway_id)
 
 
 def _encode(body: dict[str, Any]) -> bytes:

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from kabinet.core.tests.processes import database_url, manage
 from kabinet.exchange.models import OutboxRecord
-from kabinet.payments import services
+from kabinet.payments import state
 from kabinet.payments.models import (
     GatewayMessage,
     GatewayOperation,
@@ -76,7 +76,7 @@ def test_connection_lost_mid_notification_applies_nothing_and_the_retry_applies_
     body = json.dumps(captured).encode()
     stamp = int(time.time())  # the same signed request both times, as the gateway resends it
 
-    real_post_capture = services._post_capture
+    real_post_capture = state.post_capture
     broken = []
 
     def post_capture_then_lose_the_database(payment, **kwargs):
@@ -84,9 +84,9 @@ def test_connection_lost_mid_notification_applies_nothing_and_the_retry_applies_
         broken.append(True)
         _break_connection()
 
-    monkeypatch.setattr(services, "_post_capture", post_capture_then_lose_the_database)
+    monkeypatch.setattr(state, "post_capture", post_capture_then_lose_the_database)
     first = peer.send("POST", "/pay/notify/", body, timestamp=stamp)
-    monkeypatch.setattr(services, "_post_capture", real_post_capture)
+    monkeypatch.setattr(state, "post_capture", real_post_capture)
 
     assert broken == [True]
     assert first.status == 503

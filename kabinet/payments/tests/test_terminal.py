@@ -172,12 +172,12 @@ def test_cancel_after_export_is_code_9(peer, company):
 
 
 def test_internal_error_is_code_10_and_changes_nothing(peer, company, monkeypatch):
-    from kabinet.payments import services
+    from kabinet.payments.providers import terminal
 
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(services, "_post_capture", broken)
+    monkeypatch.setattr(terminal, "post_capture", broken)
     before = money_state()
     reply = peer.terminal(fields())
     assert (reply.status, reply.code, reply.message) == (200, 10, "internal error, retry later")

@@ -1,0 +1,1 @@
+"""`make bench` (bench/run.py is the runner; each figure has its module)."""

@@ -1,0 +1,191 @@
+"""The billing exchange: export and import of large packages, timed with peak memory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+from .harness import (
+    PY,
+    ROOT,
+    TMP,
+    PeerKey,
+    Row,
+    log,
+)
+
+# --- billing exchange ---------------------------------------------------------------------
+
+
+def run_measured(env: dict[str, str], *argv: str) -> tuple[float, float, str]:
+    """Run a manage.py command; its wall time and its own peak memory (MiB)."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [PY, "manage.py", *argv],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = process.stdout.read()  # type: ignore[union-attr]
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - started
+    if process.returncode != 0:
+        sys.exit(f"manage.py {' '.join(argv)} failed:\n{output}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def fill_outbox(count: int) -> None:
+    """Pending website→billing records, as a busy day of captured payments leaves them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO exchange_outboxrecord (record_id, type, at, contract, data)
+            SELECT gen_random_uuid(), 'payment.captured', now(), c.contract_number,
+                   jsonb_build_object(
+                       'contract', c.contract_number,
+                       'payment_id', gen_random_uuid()::text,
+                       'amount', to_char(100 + (g %% 900), 'FM999990.00'),
+                       'channel', 'terminal',
+                       'captured_at', to_char(now() AT TIME ZONE 'UTC',
+                                              'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+            FROM generate_series(1, %s) AS g
+            JOIN (SELECT contract_number, row_number() OVER (ORDER BY id) - 1 AS n
+                  FROM accounts_client) AS c
+              ON c.n = g %% (SELECT count(*) FROM accounts_client)
+            """,
+            [count],
+        )
+
+
+def billing_package(path: Path, count: int) -> None:
+    """A billing-to-site package of ``count`` records, written as the spec says."""
+    from kabinet.accounts.models import Client
+    from kabinet.exchange.models import Direction, ExchangePackage, PackageStatus
+
+    contracts = list(Client.objects.order_by("id").values_list("contract_number", flat=True))
+    last = (
+        ExchangePackage.objects.filter(
+            direction=Direction.BILLING_TO_SITE, status=PackageStatus.IMPORTED
+        )
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    ) or 0
+    acked = (
+        ExchangePackage.objects.filter(direction=Direction.SITE_TO_BILLING)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    ) or 0
+    records = TMP / "records.jsonl"
+    digest = hashlib.sha256()
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    zones = ("local", "long_distance", "international")
+    with records.open("wb") as out:
+        for i in range(count):
+            contract = contracts[i % len(contracts)]
+            if i % 10 == 0:
+                line = {
+                    "type": "balance.snapshot",
+                    "data": {"contract": contract, "balance": f"{i % 5000}.00", "as_of": now},
+                }
+            else:
+                month = 1 + (i // len(contracts)) % 12
+                line = {
+                    "type": "usage.summary",
+                    "data": {
+                        "contract": contract,
+                        "period": f"2025-{month:02d}",
+                        "zone": zones[i % 3],
+                        "calls": i % 300,
+                        "minutes": i % 900,
+                        "amount": f"{i % 700}.50",
+                    },
+                }
+            data = (
+                json.dumps(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "type": line["type"],
+                        "at": now,
+                        "data": line["data"],
+                    },
+                    separators=(",", ":"),
+                ).encode()
+                + b"\n"
+            )
+            digest.update(data)
+            out.write(data)
+    manifest = json.dumps(
+        {
+            "format": 1,
+            "direction": "billing-to-site",
+            "sender": "billing",
+            "sequence": last + 1,
+            "created_at": now,
+            "ack_through": acked,
+            "record_count": count,
+            "records_sha256": digest.hexdigest(),
+        }
+    ).encode()
+    billing = PeerKey("billing")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", manifest)
+        archive.write(records, "records.jsonl")
+        archive.writestr("signature", f"ed25519:{billing.key_id}:{billing.sign(manifest)}")
+    records.unlink()
+
+
+def exchange_rows(env: dict[str, str], sizes: list[int]) -> list[Row]:
+    from kabinet.exchange.models import OutboxRecord
+
+    rows = []
+    for size in sizes:
+        OutboxRecord.objects.filter(package_sequence__isnull=True).update(package_sequence=0)
+        log(f"exchange export: filling the outbox with {size} records")
+        fill_outbox(size)
+        out = TMP / f"export-{size}.zip"
+        seconds, peak, _ = run_measured(env, "exchange", "export", "--out", str(out))
+        rows.append(exchange_row("exchange export", size, seconds, peak, out.stat().st_size))
+        out.unlink()
+    for size in sizes:
+        log(f"exchange import: writing a billing package of {size} records")
+        package = TMP / f"import-{size}.zip"
+        billing_package(package, size)
+        seconds, peak, _ = run_measured(env, "exchange", "import", str(package))
+        rows.append(exchange_row("exchange import", size, seconds, peak, package.stat().st_size))
+        package.unlink()
+    return rows
+
+
+def exchange_row(kind: str, size: int, seconds: float, peak: float, nbytes: int) -> Row:
+    row = Row(
+        f"{kind}, {size:,} records (records/s)".replace(",", " "),
+        round(size / seconds, 1),
+        None,
+        # The aim: a million records in under two minutes. Smaller packages are measured to
+        # show that memory stays flat, with no aim of their own.
+        round(120 / seconds, 3) if size >= 1_000_000 else round(120 * size / 1e6 / seconds, 3),
+        1.0 if size >= 1_000_000 else None,
+        {
+            "seconds": round(seconds, 1),
+            "peak_mb": round(peak, 1),
+            "package_mb": round(nbytes / 2**20, 1),
+            "note": f"{seconds:.0f} s, peak memory {peak:.0f} MiB",
+        },
+    )
+    log(f"{row.name}: {row.rps} records/s, {seconds:.1f} s, peak {peak:.0f} MiB")
+    return row
