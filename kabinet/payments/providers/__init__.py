@@ -1,8 +1,9 @@
 """Payment providers: the networks that take money, behind one small interface each.
 
-The shared core (``kabinet.payments.services``) owns the state machine, the ledger, the
-money-back window, automatic capture, managers' void and refund, notices, audit and the
-billing outbox. A provider only speaks its network's protocol:
+The shared core owns the state machine, the ledger, notices, audit and the billing outbox
+(``kabinet.payments.state``), and the card flow: the money-back window, automatic capture,
+managers' void and refund (``kabinet.payments.services``); agent networks credit through
+``kabinet.payments.agents``. A provider only speaks its network's protocol:
 
 * a **card provider** (``CardProvider``) builds and sends the calls the core stores as
   operations (create, capture, void, refund — each with its idempotency key stored before
