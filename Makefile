@@ -44,7 +44,7 @@ fmt: install
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: install
-	$(VENV)/bin/mypy kabinet
+	$(VENV)/bin/mypy kabinet bench
 
 ## make messages: extract strings and compile both languages' catalogues.
 messages: install

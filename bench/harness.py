@@ -121,7 +121,7 @@ class PeerKey:
         self.key_id = hashlib.sha256(raw).hexdigest()[:16]
 
     def sign(self, message: bytes) -> str:
-        return base64.b64encode(self.key.sign(message)).decode()  # type: ignore[union-attr]
+        return base64.b64encode(self.key.sign(message)).decode()  # type: ignore[union-attr,call-arg]
 
     def headers(self, method: str, target: str, body: bytes) -> dict[str, str]:
         ts = str(int(time.time()))
@@ -156,7 +156,8 @@ def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> None:
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
     with psycopg.connect(args.database_url) as conn:
-        clients = conn.execute("SELECT count(*) FROM accounts_client").fetchone()[0]
+        row = conn.execute("SELECT count(*) FROM accounts_client").fetchone()
+        clients = row[0] if row else 0
     if clients < args.clients:
         log("loading the demo site (seed_demo)")
         manage(env, "seed_demo")

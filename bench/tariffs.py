@@ -23,6 +23,7 @@ def tariff_change(tariff_code: str | None) -> dict[str, Any]:
     from kabinet.subscriptions.models import Subscription, SubscriptionStatus
     from kabinet.subscriptions.tariffs import tariff_change_prices
 
+    tariff: Tariff | None
     if tariff_code:
         tariff = Tariff.objects.get(code=tariff_code)
     else:
@@ -40,6 +41,7 @@ def tariff_change(tariff_code: str | None) -> dict[str, Any]:
     )
     actor = User.objects.get(email="bench-manager@kabinet.test")
     version = tariff.versions.order_by("-effective_from").first()
+    assert version is not None, f"tariff {tariff.code} has no price version"
     day = max(earliest_price_change_date(), version.effective_from + dt.timedelta(days=1))
     prices = {name: getattr(version, name) + Decimal("1.00") for name in version.prices}
     before = Notification.objects.count()
