@@ -299,21 +299,7 @@ def signed_rows(baseline: float, args: argparse.Namespace) -> list[Row]:
         "terminal", requests, aim=0.1, baseline=baseline, args=args, path="/pay/terminal/"
     )
     credits = double_credits({"receipt__startswith": run})
-    rows.append(
-        Row(
-            "terminal `payment`",
-            round(result["rps"], 1),
-            round(result["p99_ms"], 1) if result["p99_ms"] else None,
-            round(result["rps"] / baseline, 3),
-            0.1,
-            {
-                "requests": result["requests"],
-                "errors": result["non_200"],
-                **credits,
-                "note": _credit_note(credits, result),
-            },
-        )
-    )
+    rows.append(_credit_row("terminal `payment`", result, baseline, credits))
     log(f"terminal: {result['rps']:.0f} rps, {credits}")
 
     log(f"card notifications: preparing {estimate // 2} pending card payments")
@@ -321,21 +307,7 @@ def signed_rows(baseline: float, args: argparse.Namespace) -> list[Row]:
     requests = notification_requests(pending)
     result = replay("notify", requests, aim=0.1, baseline=baseline, args=args, path="/pay/notify/")
     credits = double_credits({"gateway_payment_id__in": [p[1] for p in pending]})
-    rows.append(
-        Row(
-            "card notifications",
-            round(result["rps"], 1),
-            round(result["p99_ms"], 1) if result["p99_ms"] else None,
-            round(result["rps"] / baseline, 3),
-            0.1,
-            {
-                "requests": result["requests"],
-                "errors": result["non_200"],
-                **credits,
-                "note": _credit_note(credits, result),
-            },
-        )
-    )
+    rows.append(_credit_row("card notifications", result, baseline, credits))
     log(f"notifications: {result['rps']:.0f} rps, {credits}")
 
     # OSMP agents: each distinct txn_id credits once; repeats answer the first answer.
