@@ -19,10 +19,7 @@ from .models import (
     Payment,
     PaymentStatus,
 )
-from .state import (
-    notify_client,
-    post_capture,
-)
+from .state import credit_final
 
 # --- agent networks (providers/osmp.py and the like) ---------------------------------------
 
@@ -77,12 +74,10 @@ def payment_accept_agent(
             if existing is None:
                 raise
             return _agent_repeat(existing, client, amount)
-        post_capture(payment, amount=amount, at=now)
-        payment.save(update_fields=["capture_record"])
-        notify_client(
+        credit_final(
             payment,
-            gettext_lazy("Payment of %(amount)s reached your balance"),
-            gettext_lazy("Paid through a payment agent under contract %(contract)s."),
+            at=now,
+            how=gettext_lazy("Paid through a payment agent under contract %(contract)s."),
         )
     return AgentAccepted(payment, txn, repeated=False)
 

@@ -196,6 +196,14 @@ def post_capture(payment: Payment, *, amount: Decimal, at: datetime) -> None:
     )
 
 
+def credit_final(payment: Payment, *, at: datetime, how: Any) -> None:
+    """A payment that is final when accepted (a terminal's, an agent's) reaches the balance:
+    the ledger credit and the billing record, then the client's notice ``how`` it was paid."""
+    post_capture(payment, amount=payment.amount, at=at)
+    payment.save(update_fields=["capture_record"])
+    notify_client(payment, gettext_lazy("Payment of %(amount)s reached your balance"), how)
+
+
 def _post_refund(payment: Payment, *, amount: Decimal, at: datetime) -> None:
     LedgerEntry.objects.create(
         client=payment.client,

@@ -24,9 +24,9 @@ from ..models import (
     PaymentStatus,
 )
 from ..state import (
+    credit_final,
     notify_client,
     parse_wire_amount,
-    post_capture,
 )
 
 # --- terminal protocol ----------------------------------------------------------------------
@@ -176,12 +176,10 @@ def _terminal_payment(params: dict[str, str]) -> TerminalAnswer:
             if existing is None:
                 raise
             return _replay(existing, number, amount)
-        post_capture(payment, amount=amount, at=now)
-        payment.save(update_fields=["capture_record"])
-        notify_client(
+        credit_final(
             payment,
-            gettext_lazy("Payment of %(amount)s reached your balance"),
-            gettext_lazy("Paid at a payment terminal under contract %(contract)s."),
+            at=now,
+            how=gettext_lazy("Paid at a payment terminal under contract %(contract)s."),
         )
         return _answer(Code.OK, "OK", payment)
 

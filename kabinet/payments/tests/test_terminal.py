@@ -177,7 +177,7 @@ def test_internal_error_is_code_10_and_changes_nothing(peer, company, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(terminal, "post_capture", broken)
+    monkeypatch.setattr(terminal, "credit_final", broken)
     before = money_state()
     reply = peer.terminal(fields())
     assert (reply.status, reply.code, reply.message) == (200, 10, "internal error, retry later")
