@@ -15,10 +15,8 @@ from kabinet.subscriptions.services import subscription_set_status
 
 from . import records as f
 from .models import BalanceSnapshot, BillingDocument, Charge, UsageSummary
-from .records import MAX_ID, STATUSES, ZONES, Record
+from .records import KINDS, MAX_ID, STATUSES, ZONES, Record
 from .registry import ApplyContext, ScanContext, register_inbound
-
-KINDS = ("invoice", "act")
 
 _DOCUMENT_FIELDS = ["client", "kind", "number", "date", "amount", "pdf", "has_pdf", "package"]
 

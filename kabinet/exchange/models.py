@@ -203,6 +203,7 @@ class UsageSummary(models.Model):
 class DocumentKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     ACT = "act", _("Act")
+    RECONCILIATION = "reconciliation", _("Reconciliation statement")
 
 
 class BillingDocument(models.Model):

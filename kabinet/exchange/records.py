@@ -20,7 +20,7 @@ PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 DATE_RE = re.compile(r"\d{4}-\d\d-\d\d")
 STATUSES = ("active", "suspended", "closed")
 ZONES = ("local", "long_distance", "international")
-KINDS = ("invoice", "act")
+KINDS = ("invoice", "act", "reconciliation")
 MAX_ID = 100
 MAX_TEXT = 500
 

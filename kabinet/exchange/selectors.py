@@ -81,10 +81,19 @@ def payment_lines(client: Client) -> list[PaymentLine]:
     return lines
 
 
+@dataclass(frozen=True)
+class Received:
+    """A payment billing received itself (a bank transfer) and told the website of."""
+
+    amount: Decimal
+    at: dt.datetime
+
+
 @dataclass
 class Balance:
     snapshot: BalanceSnapshot | None
     after: list[PaymentLine] = field(default_factory=list)
+    received_after: list[Received] = field(default_factory=list)
 
     @property
     def payments_after(self) -> Decimal:
@@ -95,9 +104,13 @@ class Balance:
         return sum((p.amount for p in self.after if p.type == "payment.refunded"), Decimal("0"))
 
     @property
+    def received_after_total(self) -> Decimal:
+        return sum((r.amount for r in self.received_after), Decimal("0"))
+
+    @property
     def amount(self) -> Decimal:
         base = self.snapshot.balance if self.snapshot else Decimal("0.00")
-        return base + self.payments_after - self.refunds_after
+        return base + self.payments_after - self.refunds_after + self.received_after_total
 
 
 def latest_snapshot(client: Client) -> BalanceSnapshot | None:
@@ -109,13 +122,24 @@ def latest_snapshot(client: Client) -> BalanceSnapshot | None:
     )
 
 
-def client_balance(client: Client, payments: list[PaymentLine] | None = None) -> Balance:
-    """The newest billing snapshot plus the site's own money movements after its ``as_of``."""
+def client_balance(
+    client: Client,
+    payments: list[PaymentLine] | None = None,
+    received: list[Received] | None = None,
+) -> Balance:
+    """The newest billing snapshot plus the site's own money movements after its ``as_of``,
+    plus the payments billing received after it (``received``; the payments app passes them).
+
+    The rule for billing's own payments: a snapshot as of a moment includes every payment
+    billing received up to that moment, so one received at or before ``as_of`` is in the
+    snapshot already and is never counted twice; one received later is added.
+    """
     snapshot = latest_snapshot(client)
     if payments is None:
         payments = payment_lines(client)
+    received = received or []
     if snapshot is None:
-        return Balance(snapshot=None, after=list(payments))
+        return Balance(snapshot=None, after=list(payments), received_after=list(received))
     as_of = snapshot.as_of.replace(microsecond=0)
     acked = snapshot.package.ack_through
 
@@ -128,7 +152,11 @@ def client_balance(client: Client, payments: list[PaymentLine] | None = None) ->
         # The wire has whole seconds: on a tie, the package billing had applied decides.
         return payment.package_sequence is None or payment.package_sequence > acked
 
-    return Balance(snapshot=snapshot, after=[p for p in payments if after(p)])
+    return Balance(
+        snapshot=snapshot,
+        after=[p for p in payments if after(p)],
+        received_after=[r for r in received if r.at > snapshot.as_of],
+    )
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.utils.http import content_disposition_header
 
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views_cabinet import current_client
+from kabinet.payments.selectors import balance_detail
 
 from . import selectors
 from .charts import usage_chart
@@ -32,7 +33,7 @@ def billing(request: AuthedHttpRequest) -> HttpResponse:
         "exchange/cabinet/billing.html",
         {
             "client": client,
-            "balance": selectors.client_balance(client),
+            "balance": balance_detail(client=client),
             "charges": charges,
             "usage": usage,
             "chart": usage_chart(usage),

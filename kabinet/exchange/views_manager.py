@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import Client
+from kabinet.payments.selectors import balance_detail
 
 from . import selectors
 from .forms import UploadForm
@@ -109,7 +110,7 @@ def package_download(request: AuthedHttpRequest, pk: int) -> FileResponse:
 def reconciliation(request: AuthedHttpRequest, client_pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=client_pk)
     payments = selectors.payment_lines(client)
-    balance = selectors.client_balance(client, payments)
+    balance = balance_detail(client=client)
     zero = Decimal("0.00")
     totals: dict[str, dict[str, Any]] = {
         state: {"count": 0, "captured": zero, "refunded": zero} for state in _STATES

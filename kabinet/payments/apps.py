@@ -10,3 +10,8 @@ class PaymentsConfig(appconfig.KabinetAppConfig):
     demo_loader = "kabinet.payments.demo.seed_payments"
     demo_order = 60
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from . import inbound
+
+        inbound.register()

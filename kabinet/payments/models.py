@@ -21,6 +21,14 @@ ZERO = Decimal("0.00")
 class Channel(models.TextChoices):
     CARD = "card", _("Card")
     TERMINAL = "terminal", _("Terminal")
+    # Money that reached billing without the website (payment.received): final when it arrives.
+    BANK = "bank", _("Bank transfer")
+    CASH = "cash", _("Cash at the office")
+    OTHER = "other", _("Other")
+
+
+# Channels whose payments billing reports to the website, never the other way round.
+BILLING_CHANNELS = frozenset({Channel.BANK, Channel.CASH, Channel.OTHER})
 
 
 class Provider(models.TextChoices):
@@ -29,6 +37,7 @@ class Provider(models.TextChoices):
     KABINET = "kabinet", _("Kabinet gateway")
     YOOKASSA = "yookassa", _("YooKassa")
     OSMP = "osmp", _("QIWI/OSMP agents")
+    BILLING = "billing", _("Received by billing")
 
 
 class Method(models.TextChoices):
@@ -113,6 +122,9 @@ class Payment(models.Model):
     receipt = models.CharField(_("terminal receipt"), max_length=40, null=True, blank=True)
     terminal_date = models.CharField(_("terminal date"), max_length=19, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    # Payments billing received (bank transfers): billing's payment id and the payment order.
+    external_id = models.CharField(_("billing's payment id"), max_length=100, blank=True)
+    reference = models.CharField(_("payment order"), max_length=100, blank=True)
     # Both: until when a manager (card) or the terminal network (terminal) may take it back.
     moneyback_until = models.DateTimeField(_("money-back until"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -153,8 +165,13 @@ class Payment(models.Model):
                 name="payment_refund_within_captured",
             ),
             models.CheckConstraint(
-                condition=Q(channel="card") | Q(receipt__isnull=False),
+                condition=~Q(channel="terminal") | Q(receipt__isnull=False),
                 name="payment_terminal_has_receipt",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "external_id"],
+                condition=~Q(external_id=""),
+                name="payment_external_id_unique",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=PaymentStatus.values), name="payment_status_valid"

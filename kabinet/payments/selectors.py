@@ -11,20 +11,42 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kabinet.accounts.models import Client
+from kabinet.exchange.selectors import Balance, Received
+from kabinet.exchange.selectors import client_balance as billing_balance
 
-from .models import ZERO, Channel, LedgerEntry, Payment, PaymentStatus, Provider
+from .models import (
+    BILLING_CHANNELS,
+    ZERO,
+    Channel,
+    LedgerEntry,
+    Payment,
+    PaymentStatus,
+    Provider,
+)
 
 
 def client_balance(*, client: Client) -> Decimal:
     """The client's balance, the same on every screen (specs/billing-exchange.md): billing's
     newest balance snapshot plus the website's own captured payments, less refunds, after
-    its ``as_of``; before billing has sent any snapshot, the website's ledger."""
+    its ``as_of``, plus the payments billing received after it; before billing has sent any
+    snapshot, the website's ledger (which holds billing's received payments too)."""
     from kabinet.exchange.models import BalanceSnapshot
-    from kabinet.exchange.selectors import client_balance as billing_balance
 
     if BalanceSnapshot.objects.filter(client=client).exists():
-        return billing_balance(client).amount
+        return balance_detail(client=client).amount
     return ledger_balance(client=client)
+
+
+def balance_detail(*, client: Client) -> Balance:
+    """The balance with its parts: the snapshot and what came after it (the billing page)."""
+    received = [
+        Received(amount=amount, at=at)
+        for amount, at in Payment.objects.filter(
+            client=client, provider=Provider.BILLING, channel__in=BILLING_CHANNELS
+        ).values_list("amount", "accepted_at")
+        if at is not None
+    ]
+    return billing_balance(client, received=received)
 
 
 def ledger_balance(*, client: Client) -> Decimal:
