@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from billingsim import db
@@ -15,6 +16,8 @@ from billingsim.billing import bill_period
 from billingsim.exporter import copy_package, export_package
 from billingsim.importer import ImportRejected, import_package
 from billingsim.keys import KeyFileError, generate_key_files, load_private_key, load_trusted_keys
+from billingsim.money import format_cents
+from billingsim.received import Received, ReceiveError, pay_invoice, receive
 from billingsim.status import StatusError, collect_status, format_status, set_status
 
 ENV_HOME = "BILLINGSIM_HOME"
@@ -78,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status", "balances and sequences")
     status.add_argument("--contract", default=None)
     status.add_argument("--json", action="store_true")
+
+    rec = add("receive", "record money that reached billing (a bank transfer) for a contract")
+    rec.add_argument("--contract", required=True)
+    rec.add_argument("--amount", required=True, help="e.g. 1500.00")
+    rec.add_argument("--channel", default="bank", choices=("bank", "cash", "other"))
+    rec.add_argument("--reference", default="", help="the payment order number")
+
+    pay = add("pay-invoice", "the client paid an invoice it issued on the website, in full")
+    pay.add_argument("number", help="the invoice's number, as the website printed it")
+    pay.add_argument("--reference", default=None, help="the payment order number")
 
     set_st = add("set-status", "change a client's or subscription's status on the billing side")
     set_st.add_argument("--contract", required=True)
@@ -220,6 +233,42 @@ def cmd_set_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_received(payment: Received) -> None:
+    print(
+        f"received {format_cents(payment.amount_cents)} RUB for contract {payment.contract} "
+        f"(payment {payment.payment_id}, order {payment.reference or '—'}); "
+        "it goes to the website with the next export"
+    )
+
+
+def cmd_receive(args: argparse.Namespace) -> int:
+    try:
+        amount = Decimal(args.amount)
+    except ArithmeticError:
+        raise UsageError(f"not an amount: {args.amount!r}") from None
+    with _connect(args) as conn:
+        try:
+            payment = receive(
+                conn, args.contract, amount, channel=args.channel, reference=args.reference
+            )
+        except ReceiveError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    _print_received(payment)
+    return 0
+
+
+def cmd_pay_invoice(args: argparse.Namespace) -> int:
+    with _connect(args) as conn:
+        try:
+            payment = pay_invoice(conn, args.number, reference=args.reference)
+        except ReceiveError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    _print_received(payment)
+    return 0
+
+
 class _connect:
     """Context manager that always closes the connection (sqlite3's own does not)."""
 
@@ -242,6 +291,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "packages": cmd_packages,
     "status": cmd_status,
     "set-status": cmd_set_status,
+    "receive": cmd_receive,
+    "pay-invoice": cmd_pay_invoice,
 }
 
 

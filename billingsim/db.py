@@ -72,6 +72,25 @@ CREATE TABLE IF NOT EXISTS refunds (
     refunded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS refunds_contract ON refunds (contract);
+CREATE TABLE IF NOT EXISTS invoices (
+    invoice_id TEXT PRIMARY KEY,
+    contract TEXT NOT NULL,
+    number TEXT NOT NULL,
+    date TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    purpose TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS invoices_number ON invoices (number);
+CREATE TABLE IF NOT EXISTS received (
+    payment_id TEXT PRIMARY KEY,
+    contract TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    invoice_id TEXT
+);
+CREATE INDEX IF NOT EXISTS received_contract ON received (contract, received_at);
 CREATE TABLE IF NOT EXISTS charges (
     charge_id TEXT PRIMARY KEY,
     contract TEXT NOT NULL,
@@ -167,15 +186,21 @@ def last_billing_sequence(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-def balance_cents(conn: sqlite3.Connection, contract: str) -> int:
-    """Payments captured − refunds − charges posted, in kopecks."""
+def balance_cents(conn: sqlite3.Connection, contract: str, as_of: str | None = None) -> int:
+    """Payments captured + money received − refunds − charges posted, in kopecks.
+
+    With ``as_of`` (RFC 3339 UTC), only money billing received up to that moment counts:
+    a snapshot as of a moment includes exactly the payments received by then, so the
+    website adds the later ones itself and never counts one twice."""
     row = conn.execute(
         """
         SELECT
           (SELECT COALESCE(SUM(amount_cents), 0) FROM payments WHERE contract = :c)
+        + (SELECT COALESCE(SUM(amount_cents), 0) FROM received
+           WHERE contract = :c AND (:as_of IS NULL OR received_at <= :as_of))
         - (SELECT COALESCE(SUM(amount_cents), 0) FROM refunds WHERE contract = :c)
         - (SELECT COALESCE(SUM(amount_cents), 0) FROM charges WHERE contract = :c)
         """,
-        {"c": contract},
+        {"c": contract, "as_of": as_of},
     ).fetchone()
     return int(row[0])

@@ -142,13 +142,19 @@ def _queue_snapshots(conn: sqlite3.Connection, created: datetime, first_export: 
             "balance.snapshot",
             {
                 "contract": client["contract"],
-                "balance": format_cents(db.balance_cents(conn, client["contract"])),
+                "balance": format_cents(db.balance_cents(conn, client["contract"], as_of_text)),
                 "as_of": as_of_text,
             },
         )
+        # Money received after as_of is not in this snapshot: the client stays dirty, so a
+        # later snapshot (as of a later website package) takes it in.
+        later = conn.execute(
+            "SELECT 1 FROM received WHERE contract = ? AND received_at > ? LIMIT 1",
+            (client["contract"], as_of_text),
+        ).fetchone()
         conn.execute(
-            "UPDATE clients SET balance_dirty = 0, last_snapshot_as_of = ? WHERE contract = ?",
-            (as_of_text, client["contract"]),
+            "UPDATE clients SET balance_dirty = ?, last_snapshot_as_of = ? WHERE contract = ?",
+            (1 if later else 0, as_of_text, client["contract"]),
         )
 
 

@@ -233,6 +233,8 @@ _SQL = {
     """,
     # A payment id counts once even if the website re-sends it under a new record id.
     "payment.captured": "INSERT OR IGNORE INTO payments VALUES (?, ?, ?, ?, ?)",
+    # An invoice id counts once; billing keeps the first version it saw.
+    "invoice.issued": "INSERT OR IGNORE INTO invoices VALUES (?, ?, ?, ?, ?, ?)",
     # Partial refunds of one payment are separate records, so each one counts.
     "payment.refunded": (
         "INSERT INTO refunds (payment_key, contract, amount_cents, refunded_at) VALUES (?, ?, ?, ?)"
@@ -260,6 +262,15 @@ def _row(record: Record) -> tuple[Any, ...]:
         )
     if record.type == "client.upserted":
         return (d["contract"], d["name"], d["inn"], d["kpp"], d["status"])
+    if record.type == "invoice.issued":
+        return (
+            d["invoice_id"],
+            d["contract"],
+            d["number"],
+            d["date"],
+            wire_to_cents(d["amount"]),
+            d["purpose"],
+        )
     if record.type == "subscription.upserted":
         return (
             identifier(d, "subscription_id"),

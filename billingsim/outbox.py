@@ -14,6 +14,7 @@ from billingsim.clock import format_utc, now_utc
 EXPORT_RANK = {
     "balance.snapshot": 0,
     "charge.posted": 1,
+    "payment.received": 1,
     "usage.summary": 2,
     "document.issued": 3,
     "client.status": 4,

@@ -71,9 +71,20 @@ FIELDS: dict[str, tuple[tuple[str, str | tuple[str, ...]], ...]] = {
         ("amount", MONEY_POSITIVE),
         ("refunded_at", TIMESTAMP),
     ),
+    # December 2026: an invoice the client issued itself in the cabinet.
+    "invoice.issued": (
+        ("contract", TEXT),
+        ("invoice_id", TEXT),
+        ("number", TEXT),
+        ("date", DATE),
+        ("amount", MONEY_POSITIVE),
+        ("purpose", TEXT_OR_EMPTY),
+    ),
 }
 # Records whose contract must already be known (earlier in the package or before).
-NEEDS_KNOWN_CONTRACT = frozenset({"subscription.upserted", "payment.captured", "payment.refunded"})
+NEEDS_KNOWN_CONTRACT = frozenset(
+    {"subscription.upserted", "payment.captured", "payment.refunded", "invoice.issued"}
+)
 
 
 class RecordError(ValueError):

@@ -34,6 +34,7 @@ def collect_status(conn: sqlite3.Connection, contract: str | None = None) -> dic
                 "status": row["status"],
                 "balance": format_cents(db.balance_cents(conn, c)),
                 "payments": format_cents(_sum(conn, "payments", c)),
+                "received": format_cents(_sum(conn, "received", c)),
                 "refunds": format_cents(_sum(conn, "refunds", c)),
                 "charges": format_cents(_sum(conn, "charges", c)),
             }
@@ -49,7 +50,7 @@ def collect_status(conn: sqlite3.Connection, contract: str | None = None) -> dic
 
 _SUMS = {
     table: f"SELECT COALESCE(SUM(amount_cents), 0) FROM {table} WHERE contract = ?"  # noqa: S608
-    for table in ("payments", "refunds", "charges")
+    for table in ("payments", "received", "refunds", "charges")
 }
 
 

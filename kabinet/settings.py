@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kabinet.helpcenter",
     "kabinet.messaging",
     "kabinet.payments",
+    "kabinet.accounting",
     "kabinet.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -348,6 +349,28 @@ KABINET_BILLING_PUBLIC_KEYS = env_list(
 )
 KABINET_MONEYBACK_HOURS = env_int("KABINET_MONEYBACK_HOURS", 3)
 KABINET_PAYMENT_MIN = Decimal(env_str("KABINET_PAYMENT_MIN", "10.00"))
+
+# --- The operator's requisites: invoices, reconciliation statements, bank QR codes ----------
+# Empty by default: an invoice is never issued with incomplete requisites (the client is told,
+# managers are alerted). `make demo` and the tests load credible demo ones (scripts/demo.env).
+KABINET_OPERATOR_LEGAL_NAME = env_str("KABINET_OPERATOR_LEGAL_NAME")
+KABINET_OPERATOR_INN = env_str("KABINET_OPERATOR_INN")
+KABINET_OPERATOR_KPP = env_str("KABINET_OPERATOR_KPP")
+KABINET_OPERATOR_ADDRESS = env_str("KABINET_OPERATOR_ADDRESS")
+KABINET_OPERATOR_BANK = env_str("KABINET_OPERATOR_BANK")
+KABINET_OPERATOR_BIC = env_str("KABINET_OPERATOR_BIC")
+KABINET_OPERATOR_ACCOUNT = env_str("KABINET_OPERATOR_ACCOUNT")
+KABINET_OPERATOR_CORR_ACCOUNT = env_str("KABINET_OPERATOR_CORR_ACCOUNT")
+KABINET_OPERATOR_SIGNATORY = env_str("KABINET_OPERATOR_SIGNATORY")
+KABINET_OPERATOR_SIGNATORY_TITLE = env_str(
+    "KABINET_OPERATOR_SIGNATORY_TITLE", "Генеральный директор"
+)
+KABINET_OPERATOR_ACCOUNTANT = env_str("KABINET_OPERATOR_ACCOUNTANT")
+# VAT in the operator's prices, in percent ("20", "10", "0"), or "none" (not a VAT payer).
+KABINET_VAT_RATE = env_str("KABINET_VAT_RATE", "20")
+KABINET_INVOICE_PREFIX = env_str("KABINET_INVOICE_PREFIX")
+KABINET_INVOICE_MIN = Decimal(env_str("KABINET_INVOICE_MIN", "100.00"))
+KABINET_INVOICE_MAX = Decimal(env_str("KABINET_INVOICE_MAX", "10000000.00"))
 KABINET_PAYMENT_MAX = Decimal(env_str("KABINET_PAYMENT_MAX", "500000.00"))
 
 # --- Payment providers (kabinet/payments/providers/) -----------------------------------------

@@ -37,6 +37,7 @@ APPS = [
     "messaging",
     "payments",
     "exchange",
+    "accounting",
 ]
 
 

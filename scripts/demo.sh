@@ -12,6 +12,11 @@ export KABINET_STAFF_2FA_REQUIRED="${KABINET_STAFF_2FA_REQUIRED:-0}"
 export KABINET_PAYMENT_PROVIDERS="${KABINET_PAYMENT_PROVIDERS:-kabinet,osmp}"
 export KABINET_OSMP_USERNAME="${KABINET_OSMP_USERNAME:-demo-agent}"
 export KABINET_OSMP_PASSWORD="${KABINET_OSMP_PASSWORD:-demo-agent-password}"
+# The demo operator's requisites for invoices and statements (a variable already set wins).
+while IFS='=' read -r name value; do
+  case "$name" in ''|'#'*) continue ;; esac
+  [ -n "${!name:-}" ] || export "$name=$value"
+done < scripts/demo.env
 mkdir -p var/keys var/mail var/log
 
 # Keys: the website's, the gateway simulator's and the billing simulator's; each side

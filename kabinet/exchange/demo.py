@@ -58,6 +58,12 @@ def seed_exchange() -> list[str]:
     periods = _months_back(timezone.localdate(), 2)
     for period in periods:
         run("bill", "--period", period, "--seed", "7")
+    # A demo client paid one of its invoices by bank transfer: billing tells the website.
+    from kabinet.accounting.demo import invoice_to_pay
+
+    number = invoice_to_pay()
+    if number is not None:
+        run("pay-invoice", number, "--reference", "4172")
     incoming = home / "demo-billing-to-site.zip"
     if run("export", "--out", str(incoming)) != 0:
         return ["Billing exchange: billingsim export failed (see the log)"]

@@ -85,6 +85,8 @@ def payments_export(request: HttpRequest) -> StreamingHttpResponse:
         "receipt",
         "captured_at",
         "flagged",
+        "billing_payment_id",
+        "payment_order",
     ]
 
     def rows() -> Iterator[str]:
@@ -110,6 +112,8 @@ def payments_export(request: HttpRequest) -> StreamingHttpResponse:
                     if p.captured_at
                     else "",
                     "yes" if p.flagged else "",
+                    _csv_safe(p.external_id),
+                    _csv_safe(p.reference),
                 ]
             )
 

@@ -70,6 +70,26 @@ class BillingPeer:
             "balance.snapshot", contract=contract, balance=balance, as_of=as_of, **kw
         )
 
+    def received(
+        self,
+        contract: str,
+        payment_id: str,
+        amount: str,
+        received_at: str,
+        reference: str = "",
+        channel: str = "bank",
+    ) -> dict[str, Any]:
+        """payment.received (the spec's December 2026 list): money billing received itself."""
+        return self.record(
+            "payment.received",
+            contract=contract,
+            payment_id=payment_id,
+            amount=amount,
+            channel=channel,
+            received_at=received_at,
+            reference=reference,
+        )
+
     def charge(self, contract: str, charge_id: str, amount: str, period: str = "2026-10"):
         return self.record(
             "charge.posted",
