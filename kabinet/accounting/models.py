@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kabinet.accounts.models import Client
 
@@ -29,9 +30,9 @@ class InvoiceCounter(models.Model):
 
 
 class InvoiceStatus(models.TextChoices):
-    ISSUED = "issued", _("Waiting for payment")
-    PAID = "paid", _("Paid")
-    CANCELLED = "cancelled", _("Cancelled")
+    ISSUED = "issued", pgettext_lazy("invoice status", "Waiting for payment")
+    PAID = "paid", pgettext_lazy("invoice status", "Paid")
+    CANCELLED = "cancelled", pgettext_lazy("invoice status", "Cancelled")
 
 
 class InvoiceQuerySet(models.QuerySet["Invoice"]):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, Role, User
 from kabinet.accounts.roles import roles_setup
@@ -132,6 +134,9 @@ def seed_clients(staff: dict[str, User]) -> list[Client]:
     for data in CLIENTS:
         fields = {k: v for k, v in data.items() if k not in {"user", "manager", "contract_number"}}
         fields["manager"] = staff[data["manager"]]
+        # The demo companies have been clients for a while (reconciliation statements for
+        # past quarters need a contract that existed then).
+        fields["created_at"] = timezone.now() - timedelta(days=540)
         client, created = Client.objects.get_or_create(
             contract_number=data["contract_number"], defaults=fields
         )
