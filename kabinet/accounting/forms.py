@@ -27,7 +27,9 @@ class InvoiceForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["period"].choices = [
+        period = self.fields["period"]
+        assert isinstance(period, forms.ChoiceField)
+        period.choices = [
             (p.isoformat(), formats.date_format(p, "YEAR_MONTH_FORMAT")) for p in invoice_periods()
         ]
         self.fields["amount"].help_text = _("From %(min)s to %(max)s.") % {
@@ -89,7 +91,7 @@ class StatementForm(forms.Form):
         self.fields["date_to"].initial = end
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start is None or end is None:
             return data

@@ -19,7 +19,7 @@ def send_invoice_email(invoice_id: str, to: str, sender_id: int | None, note: st
     """The invoice's PDF to a colleague, in the sender's language; a failure raises, and the
     task is retried by the worker."""
     invoice = Invoice.objects.select_related("client").get(pk=invoice_id)
-    sender = User.objects.filter(pk=sender_id).first()
+    sender = User.objects.filter(pk=sender_id).first() if sender_id is not None else None
     language = getattr(sender, "language", "") or settings.LANGUAGE_CODE
     with translation.override(language):
         subject = _("Invoice № %(number)s from %(operator)s") % {

@@ -130,7 +130,10 @@ def test_a_repeat_in_a_later_package_is_noted_not_counted(peer, company):
             ],
             "line 3: payment_id 'D-1' appears twice in this package",
         ),
-        (lambda p: [p.received("999999", "U-1", "10.00", stamp(NOW))], "line 2: unknown contract '999999'"),
+        (
+            lambda p: [p.received("999999", "U-1", "10.00", stamp(NOW))],
+            "line 2: unknown contract '999999'",
+        ),
         (lambda p: [p.received("100001", "Z-1", "0.00", stamp(NOW))], "must be more than 0.00"),
         (lambda p: [p.received("100001", "Z-2", "-5.00", stamp(NOW))], "must be more than 0.00"),
         (

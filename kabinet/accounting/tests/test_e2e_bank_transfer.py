@@ -56,7 +56,14 @@ def test_invoice_paid_by_bank_transfer_and_the_quarter_reconciled(
     assert download.value.suggested_filename == f"invoice-{invoice.number}.pdf"
 
     # The operator carries the website's package to billing; the bank transfer arrives.
-    sim = ["--home", str(tmp_path / "bs"), "--key", str(billing_private), "--trust", str(site_public)]
+    sim = [
+        "--home",
+        str(tmp_path / "bs"),
+        "--key",
+        str(billing_private),
+        "--trust",
+        str(site_public),
+    ]
     site_package = exchange_export(actor=None)
     assert billingsim([*sim, "import", site_package.file.path]) == 0
 

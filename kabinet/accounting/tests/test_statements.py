@@ -52,7 +52,13 @@ def movements(peer, company):
                 peer.charge("100001", "C-11b", "-200.00", period="2026-11"),  # a correction
                 peer.charge("100001", "C-12", "1300.00", period="2026-12"),
                 peer.charge("100001", "C-01", "1400.00", period="2027-01"),  # after
-                peer.received("100001", "B-1", "700.00", stamp(local(Q4_START) - dt.timedelta(seconds=1)), "11"),
+                peer.received(
+                    "100001",
+                    "B-1",
+                    "700.00",
+                    stamp(local(Q4_START) - dt.timedelta(seconds=1)),
+                    "11",
+                ),
                 peer.received("100001", "B-2", "800.00", stamp(local(Q4_START)), "12"),
             ]
         )
@@ -68,9 +74,19 @@ def test_closing_is_opening_plus_every_movement_at_the_boundaries(movements):
     assert data.opening == Decimal("700.00") - Decimal("1000.00")
     texts = [(line.date, line.text, line.debit, line.credit) for line in data.lines]
     assert (Q4_START, "Оплата банковским переводом, п/п № 12", 0, Decimal("800.00")) in texts
-    assert (dt.date(2026, 10, 31), "Услуги связи за октябрь 2026 г.", Decimal("1100.00"), 0) in texts
+    assert (
+        dt.date(2026, 10, 31),
+        "Услуги связи за октябрь 2026 г.",
+        Decimal("1100.00"),
+        0,
+    ) in texts
     assert (dt.date(2026, 11, 30), "Услуги связи за ноябрь 2026 г.", Decimal("1000.00"), 0) in texts
-    assert (dt.date(2026, 12, 31), "Услуги связи за декабрь 2026 г.", Decimal("1300.00"), 0) in texts
+    assert (
+        dt.date(2026, 12, 31),
+        "Услуги связи за декабрь 2026 г.",
+        Decimal("1300.00"),
+        0,
+    ) in texts
     assert (Q4_END, "Оплата через терминал или агента", 0, Decimal("900.00")) in texts
     assert len(texts) == 5
     assert data.debit == Decimal("3400.00") and data.credit == Decimal("1700.00")
@@ -85,7 +101,9 @@ def test_closing_is_opening_plus_every_movement_at_the_boundaries(movements):
     assert first.closing == second.opening and second.closing == data.closing
 
 
-def test_request_in_the_cabinet_builds_and_keeps_the_statement(movements, as_client, as_other_client, as_manager):
+def test_request_in_the_cabinet_builds_and_keeps_the_statement(
+    movements, as_client, as_other_client, as_manager
+):
     form = as_client.get("/cabinet/statements/").content.decode()
     assert 'name="date_from"' in form
     response = as_client.post(
@@ -99,9 +117,11 @@ def test_request_in_the_cabinet_builds_and_keeps_the_statement(movements, as_cli
     assert 'data-testid="statement-closing"' in page
     pdf = as_client.get(f"/cabinet/statements/{statement.pk}/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
-    text = "\n".join(
-        p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(pdf.content)
-    ).replace("\xa0", " ").replace("\r", "")
+    text = (
+        "\n".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(pdf.content))
+        .replace("\xa0", " ")
+        .replace("\r", "")
+    )
     assert "Акт сверки взаимных расчётов" in text
     assert "за период с 01.10.2026 по 30.11.2026" in text
     assert "Сальдо конечное" in text and "По данным ООО «Балтийская логистика»" in text

@@ -27,11 +27,13 @@ import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+from kabinet.accounting.services import invoice_issue, invoice_periods
 from kabinet.accounts import twofactor
 from kabinet.accounts.models import Membership, UserSession
 from kabinet.accounts.services import invitation_create
@@ -175,9 +177,18 @@ def world(
         flagged=True,
         flag_reason="check",
     )
+    period = timezone.localdate().replace(day=1)
+    invoice = invoice_issue(
+        client=company, actor=client_user, amount=Decimal("2400.00"), period=period
+    )
+    other_invoice = invoice_issue(
+        client=other_company, actor=other_client_user, amount=Decimal("900.00"), period=period
+    )
     mail.outbox.clear()
     return World(
         objects={
+            "invoice": invoice,
+            "other_invoice": other_invoice,
             "company": company,
             "other_company": other_company,
             "service": service,
@@ -334,6 +345,15 @@ def tariff_form(w: World) -> dict[str, st.SearchStrategy]:
         "description_en": TEXT,
         "visibility": choice(*Visibility.values),
     }
+
+
+def past_date() -> st.SearchStrategy:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return st.integers(0, 4 * 366).map(lambda days: (today - timedelta(days=days)).isoformat())
 
 
 def later_date() -> st.SearchStrategy:
@@ -684,6 +704,38 @@ ENTRIES: list[Entry] = [
         lambda w: "/cabinet/pay/",
         lambda w: {"amount": money(), "email": EMAIL},
     ),
+    # The client cabinet: invoices and reconciliation statements.
+    Entry(
+        "cabinet:invoice_new",
+        "client",
+        lambda w: "/cabinet/invoices/new/",
+        lambda w: {
+            "amount": money("100", "10000000"),
+            "period": choice(*(p.isoformat() for p in invoice_periods())),
+        },
+        show=lambda w: [("client", "/cabinet/invoices/"), ("manager", "/manager/payments/")],
+    ),
+    Entry(
+        "cabinet:invoice_email",
+        "client",
+        lambda w: f"/cabinet/invoices/{w.invoice.pk}/email/",
+        lambda w: {"to": EMAIL, "note": TEXT},
+        foreign=lambda w: f"/cabinet/invoices/{w.other_invoice.pk}/email/",
+    ),
+    Entry(
+        "cabinet:invoice_cancel",
+        "client",
+        lambda w: f"/cabinet/invoices/{w.invoice.pk}/cancel/",
+        foreign=lambda w: f"/cabinet/invoices/{w.other_invoice.pk}/cancel/",
+        show=lambda w: [("client", f"/cabinet/invoices/{w.invoice.pk}/")],
+    ),
+    Entry(
+        "cabinet:statements",
+        "client",
+        lambda w: "/cabinet/statements/",
+        lambda w: {"date_from": past_date(), "date_to": past_date()},
+        show=lambda w: [("client", "/cabinet/statements/")],
+    ),
     # The manager cabinet: clients.
     Entry(
         "manager:client_create",
@@ -1019,6 +1071,14 @@ READ_VIEWS = {
     "cabinet:payment_receipt",
     "cabinet:billing",
     "cabinet:document_pdf",
+    "cabinet:invoices",
+    "cabinet:invoice_detail",
+    "cabinet:invoice_pdf",
+    "cabinet:statement_detail",
+    "cabinet:statement_pdf",
+    "manager:client_documents",
+    "manager:invoice_pdf",
+    "manager:statement_pdf",
     "manager:home",
     "manager:client_list",
     "manager:client_detail",

@@ -18,6 +18,7 @@ import pytest
 from django.db import models
 from django.utils import translation
 
+from kabinet.accounting.models import InvoiceStatus
 from kabinet.accounts.models import ClientStatus
 from kabinet.exchange.models import PackageStatus
 from kabinet.helpcenter.content import CONTENT_DIR, LANGUAGES, parse_article
@@ -81,6 +82,8 @@ STATUSES: list[tuple[str, str, type[models.TextChoices]]] = [
     ("manager", "07-subscriptions", SubscriptionStatus),
     ("manager", "03-client-status-and-users", ClientStatus),
     ("manager", "13-billing-exchange", PackageStatus),
+    ("client", "13-invoices", InvoiceStatus),
+    ("manager", "19-bank-transfers", InvoiceStatus),
 ]
 
 
