@@ -246,7 +246,8 @@ def statement_pdf(statement: Statement) -> bytes:
     pdf.para(f"между {s['name']} и {b['name']} по договору № {b['contract']}", size=9)
     pdf.ln(2)
     pdf.para(
-        f"Мы, нижеподписавшиеся, {s.get('signatory_title') or 'руководитель'} {s['name']} "
+        f"Мы, нижеподписавшиеся, {(s.get('signatory_title') or 'руководитель').lower()} "
+        f"{s['name']} "
         f"{s.get('signatory', '')}, с одной стороны, и __________________ {b['name']}, "
         "с другой стороны, составили настоящий акт сверки в том, что состояние взаимных "
         "расчётов по данным учёта следующее:",

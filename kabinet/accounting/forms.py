@@ -75,6 +75,22 @@ def last_quarter(today: dt.date) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+# Periods offered with one click above the form (?period=…), each ending today or earlier.
+PRESETS: dict[str, Any] = {
+    "last_quarter": (_("Last quarter"), last_quarter),
+    "this_quarter": (_("This quarter so far"), lambda today: (quarter_start(today), today)),
+    "this_year": (_("This year so far"), lambda today: (dt.date(today.year, 1, 1), today)),
+    "last_year": (
+        _("Last year"),
+        lambda today: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31)),
+    ),
+}
+
+
 class StatementForm(forms.Form):
     date_from = forms.DateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -83,10 +99,13 @@ class StatementForm(forms.Form):
         label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
-    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, client: Client, preset: str = "last_quarter", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.client = client
-        start, end = last_quarter(timezone.localdate())
+        _label, period = PRESETS.get(preset, PRESETS["last_quarter"])
+        start, end = period(timezone.localdate())
         self.fields["date_from"].initial = start
         self.fields["date_to"].initial = end
 

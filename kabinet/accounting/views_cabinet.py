@@ -21,7 +21,7 @@ from kabinet.accounts.models import ClientStatus
 from kabinet.accounts.views_cabinet import current_client
 
 from . import documents, requisites, services
-from .forms import InvoiceEmailForm, InvoiceForm, StatementForm
+from .forms import PRESETS, InvoiceEmailForm, InvoiceForm, StatementForm
 from .models import Invoice, InvoiceStatus, Statement
 
 PAGE_SIZE = 20
@@ -159,7 +159,9 @@ def invoice_cancel(request: AuthedHttpRequest, pk: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def statements(request: AuthedHttpRequest) -> HttpResponse:
     client = current_client(request)
-    form = StatementForm(request.POST or None, client=client)
+    preset = request.GET.get("period", "")
+    preset = preset if preset in PRESETS else "last_quarter"
+    form = StatementForm(request.POST or None, client=client, preset=preset)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -185,7 +187,13 @@ def statements(request: AuthedHttpRequest) -> HttpResponse:
     return render(
         request,
         "accounting/cabinet/statements.html",
-        {"client": client, "form": form, "page": page},
+        {
+            "client": client,
+            "form": form,
+            "page": page,
+            "presets": [(key, label) for key, (label, _period) in PRESETS.items()],
+            "preset": preset,
+        },
         status=status,
     )
 

@@ -162,3 +162,18 @@ def test_the_form_suggests_the_last_full_quarter():
     assert last_quarter(dt.date(2027, 1, 10)) == (Q4_START, Q4_END)
     assert last_quarter(dt.date(2026, 12, 4)) == (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
     assert last_quarter(dt.date(2026, 4, 1)) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+
+
+def test_one_click_periods_fill_the_form(as_client):
+    from kabinet.accounting.forms import quarter_start
+
+    today = timezone.localdate()
+    page = as_client.get("/cabinet/statements/?period=this_quarter").content.decode()
+    assert f'name="date_from" value="{quarter_start(today).isoformat()}"' in page
+    assert f'name="date_to" value="{today.isoformat()}"' in page
+    assert 'href="?period=this_quarter" aria-current="true"' in page
+    page = as_client.get("/cabinet/statements/?period=last_year").content.decode()
+    assert f'name="date_from" value="{today.year - 1}-01-01"' in page
+    # Anything else is the default, the last full quarter.
+    page = as_client.get("/cabinet/statements/?period=<script>").content.decode()
+    assert 'href="?period=last_quarter" aria-current="true"' in page
