@@ -24,7 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import exchange, pages, signed, tariffs
+from . import exchange, forecast, pages, signed, tariffs
 from .harness import (
     BARE_PORT,
     ROOT,
@@ -92,6 +92,7 @@ def main() -> None:
         stop_server(site)
         stop_server(bare)
     rows.append(tariffs.tariff_change_row())
+    rows.append(forecast.forecast_pass_row())
 
     sizes = sorted({min(100_000, args.exchange_records), args.exchange_records})
     rows.extend(exchange.exchange_rows(env, sizes))

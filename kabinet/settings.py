@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kabinet.messaging",
     "kabinet.payments",
     "kabinet.accounting",
+    "kabinet.forecast",
     "kabinet.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

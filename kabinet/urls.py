@@ -38,6 +38,7 @@ APPS = [
     "payments",
     "exchange",
     "accounting",
+    "forecast",
 ]
 
 

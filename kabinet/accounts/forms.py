@@ -138,6 +138,21 @@ class ClientSearchForm(forms.Form):
         label=_("Status"), required=False, choices=[("", _("Any status")), *ClientStatus.choices]
     )
     manager = forms.ChoiceField(label=_("Manager"), required=False, choices=[])
+    # The balance forecast's days left (the forecast app's nightly figure), soonest first.
+    runs_out = forms.TypedChoiceField(
+        label=_("Balance runs out"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[
+            ("", _("Any time")),
+            ("0", _("Already used up")),
+            ("3", _("Within 3 days")),
+            ("7", _("Within 7 days")),
+            ("14", _("Within 14 days")),
+            ("30", _("Within 30 days")),
+        ],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -22,7 +22,7 @@ PAGE_SIZE = 25
 
 
 def search_clients(form: ClientSearchForm, user: User) -> QuerySet[Client]:
-    qs = Client.objects.select_related("manager")
+    qs = Client.objects.select_related("manager", "forecast")
     if not form.is_valid():
         return qs
     q = form.cleaned_data["q"].strip()
@@ -43,6 +43,12 @@ def search_clients(form: ClientSearchForm, user: User) -> QuerySet[Client]:
         qs = qs.filter(manager=user)
     elif manager:
         qs = qs.filter(manager_id=manager)
+    runs_out = form.cleaned_data.get("runs_out")
+    if runs_out is not None:
+        # The forecast's stored figure (kabinet.forecast): soonest first.
+        qs = qs.filter(forecast__days_left__lte=runs_out).order_by(
+            "forecast__days_left", "contract_number"
+        )
     return qs
 
 
@@ -99,6 +105,7 @@ def client_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         .order_by("user__email")
     )
     invitations = Invitation.objects.filter(client=client).select_related("invited_by")[:20]
+    from kabinet.forecast.selectors import client_forecast
     from kabinet.subscriptions.models import Subscription
 
     subscriptions = Subscription.objects.filter(client=client).select_related("service", "tariff")
@@ -112,6 +119,7 @@ def client_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "invitations": invitations,
             "audit": audit_entries_for(client)[:20],
             "invite_form": InviteForm(),
+            "forecast": client_forecast(client),
         },
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, OuterRef, Subquery
 
 from kabinet.accounts.models import Client
 
@@ -50,34 +50,40 @@ def confirmed_through() -> int:
     return int(value or 0)
 
 
+def _payment_line(record: OutboxRecord, through: int) -> PaymentLine:
+    data: dict[str, Any] = record.data
+    captured = record.type == "payment.captured"
+    when = data.get("captured_at" if captured else "refunded_at")
+    sequence = record.package_sequence
+    if sequence is None:
+        state = "pending"
+    elif sequence <= through:
+        state = "confirmed"
+    else:
+        state = "exported"
+    return PaymentLine(
+        type=record.type,
+        payment_id=str(data.get("payment_id", "")),
+        amount=Decimal(str(data.get("amount", "0"))),
+        at=parse_utc(when) if isinstance(when, str) else None,
+        channel=str(data.get("channel", "")),
+        package_sequence=sequence,
+        state=state,
+    )
+
+
 def payment_lines(client: Client) -> list[PaymentLine]:
     """The site's captured payments and refunds of one contract, oldest first (2 queries)."""
+    return payment_lines_for([client.contract_number]).get(client.contract_number, [])
+
+
+def payment_lines_for(contracts: list[str]) -> dict[str, list[PaymentLine]]:
+    """The same for many contracts at once, by contract (2 queries whatever their number)."""
     through = confirmed_through()
-    lines = []
-    for record in OutboxRecord.objects.filter(
-        contract=client.contract_number, type__in=PAYMENT_TYPES
-    ).order_by("id"):
-        data: dict[str, Any] = record.data
-        captured = record.type == "payment.captured"
-        when = data.get("captured_at" if captured else "refunded_at")
-        sequence = record.package_sequence
-        if sequence is None:
-            state = "pending"
-        elif sequence <= through:
-            state = "confirmed"
-        else:
-            state = "exported"
-        lines.append(
-            PaymentLine(
-                type=record.type,
-                payment_id=str(data.get("payment_id", "")),
-                amount=Decimal(str(data.get("amount", "0"))),
-                at=parse_utc(when) if isinstance(when, str) else None,
-                channel=str(data.get("channel", "")),
-                package_sequence=sequence,
-                state=state,
-            )
-        )
+    lines: dict[str, list[PaymentLine]] = defaultdict(list)
+    records = OutboxRecord.objects.filter(contract__in=contracts, type__in=PAYMENT_TYPES)
+    for record in records.order_by("id").only("type", "data", "contract", "package_sequence"):
+        lines[record.contract].append(_payment_line(record, through))
     return lines
 
 
@@ -122,21 +128,38 @@ def latest_snapshot(client: Client) -> BalanceSnapshot | None:
     )
 
 
-def client_balance(
-    client: Client,
-    payments: list[PaymentLine] | None = None,
+def latest_snapshots(client_ids: list[int]) -> dict[int, BalanceSnapshot]:
+    """Each client's newest snapshot, by client id (2 queries whatever their number)."""
+    newest = Subquery(
+        BalanceSnapshot.objects.filter(client_id=OuterRef("pk"))
+        .order_by("-as_of", "-id")
+        .values("id")[:1]
+    )
+    ids = [
+        pk
+        for pk in Client.objects.filter(pk__in=client_ids)
+        .annotate(snapshot_id=newest)
+        .values_list("snapshot_id", flat=True)
+        if pk is not None
+    ]
+    return {
+        s.client_id: s for s in BalanceSnapshot.objects.filter(pk__in=ids).select_related("package")
+    }
+
+
+def balance_of(
+    snapshot: BalanceSnapshot | None,
+    payments: list[PaymentLine],
     received: list[Received] | None = None,
 ) -> Balance:
-    """The newest billing snapshot plus the site's own money movements after its ``as_of``,
-    plus the payments billing received after it (``received``; the payments app passes them).
+    """The spec's balance from its parts (no queries): the newest billing snapshot plus the
+    site's own money movements after its ``as_of``, plus the payments billing received
+    after it (``received``; the payments app passes them).
 
     The rule for billing's own payments: a snapshot as of a moment includes every payment
     billing received up to that moment, so one received at or before ``as_of`` is in the
     snapshot already and is never counted twice; one received later is added.
     """
-    snapshot = latest_snapshot(client)
-    if payments is None:
-        payments = payment_lines(client)
     received = received or []
     if snapshot is None:
         return Balance(snapshot=None, after=list(payments), received_after=list(received))
@@ -157,6 +180,18 @@ def client_balance(
         after=[p for p in payments if after(p)],
         received_after=[r for r in received if r.at > snapshot.as_of],
     )
+
+
+def client_balance(
+    client: Client,
+    payments: list[PaymentLine] | None = None,
+    received: list[Received] | None = None,
+) -> Balance:
+    """One client's balance (see ``balance_of``)."""
+    snapshot = latest_snapshot(client)
+    if payments is None:
+        payments = payment_lines(client)
+    return balance_of(snapshot, payments, received)
 
 
 @dataclass

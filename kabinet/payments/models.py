@@ -181,10 +181,28 @@ class Payment(models.Model):
             models.Index(fields=["client", "-created_at"], name="payment_client_created_idx"),
             models.Index(
                 fields=["status", "-created_at"],
-                include=["id", "channel", "amount", "captured_amount", "refunded_amount"],
+                include=[
+                    "id",
+                    "channel",
+                    "provider",
+                    "amount",
+                    "captured_amount",
+                    "refunded_amount",
+                ],
                 name="payment_status_created_idx",
             ),
-            models.Index(fields=["channel", "-created_at"], name="payment_channel_created_idx"),
+            models.Index(
+                fields=["channel", "-created_at"],
+                include=[
+                    "id",
+                    "status",
+                    "provider",
+                    "amount",
+                    "captured_amount",
+                    "refunded_amount",
+                ],
+                name="payment_channel_created_idx",
+            ),
             models.Index(
                 fields=["provider", "-created_at"],
                 include=["id", "status", "channel", "amount", "captured_amount", "refunded_amount"],
@@ -193,7 +211,15 @@ class Payment(models.Model):
             # Covering (these two): the manager's counts and totals read the index alone.
             models.Index(
                 fields=["-created_at"],
-                include=["id", "status", "channel", "amount", "captured_amount", "refunded_amount"],
+                include=[
+                    "id",
+                    "status",
+                    "channel",
+                    "provider",
+                    "amount",
+                    "captured_amount",
+                    "refunded_amount",
+                ],
                 name="payment_created_idx",
             ),
             models.Index(fields=["amount"], name="payment_amount_idx"),

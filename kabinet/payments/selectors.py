@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kabinet.accounts.models import Client
-from kabinet.exchange.selectors import Balance, Received
+from kabinet.exchange.selectors import (
+    Balance,
+    Received,
+    balance_of,
+    latest_snapshots,
+    payment_lines_for,
+)
 from kabinet.exchange.selectors import client_balance as billing_balance
 
 from .models import (
@@ -47,6 +54,41 @@ def balance_detail(*, client: Client) -> Balance:
         if at is not None
     ]
     return billing_balance(client, received=received)
+
+
+def balances_for(clients: list[Client]) -> dict[int, Decimal]:
+    """``client_balance`` of many clients at once, by client id: the same figure, in a fixed
+    number of queries whatever the number of clients (the forecast's nightly pass)."""
+    ids = [c.pk for c in clients]
+    snapshots = latest_snapshots(ids)
+    with_snapshot = [c for c in clients if c.pk in snapshots]
+    lines = payment_lines_for([c.contract_number for c in with_snapshot])
+    received: dict[int, list[Received]] = defaultdict(list)
+    for client_id, amount, at in Payment.objects.filter(
+        client_id__in=[c.pk for c in with_snapshot],
+        provider=Provider.BILLING,
+        channel__in=BILLING_CHANNELS,
+        accepted_at__isnull=False,
+    ).values_list("client_id", "amount", "accepted_at"):
+        if at is not None:
+            received[client_id].append(Received(amount=amount, at=at))
+    ledger = dict(
+        LedgerEntry.objects.filter(client_id__in=[c.pk for c in clients if c.pk not in snapshots])
+        .order_by()
+        .values("client_id")
+        .annotate(total=Sum("amount"))
+        .values_list("client_id", "total")
+    )
+    result = {}
+    for client in clients:
+        snapshot = snapshots.get(client.pk)
+        if snapshot is None:
+            result[client.pk] = ledger.get(client.pk) or ZERO
+        else:
+            result[client.pk] = balance_of(
+                snapshot, lines.get(client.contract_number, []), received[client.pk]
+            ).amount
+    return result
 
 
 def ledger_balance(*, client: Client) -> Decimal:
@@ -104,6 +146,16 @@ def payment_totals(qs: QuerySet[Payment]) -> dict[str, Any]:
         captured=Coalesce(Sum("captured_amount"), ZERO),
         refunded=Coalesce(Sum("refunded_amount"), ZERO),
     )
+
+
+def totals_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The grand totals of ``payment_totals_by_provider`` rows (no query)."""
+    return {
+        "count": sum(row["count"] for row in rows),
+        **{
+            key: sum((row[key] for row in rows), ZERO) for key in ("amount", "captured", "refunded")
+        },
+    }
 
 
 def payment_totals_by_provider(qs: QuerySet[Payment]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views_cabinet import current_client
+from kabinet.forecast.selectors import client_forecast
 
 from . import selectors, services
 from .forms import CabinetPayForm
@@ -26,12 +27,14 @@ def payments(request: AuthedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.client_payments(client=client), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    forecast = client_forecast(client)  # the one balance, and how long it lasts
     return render(
         request,
         "payments/cabinet/payments.html",
         {
             "client": client,
-            "balance": selectors.client_balance(client=client),
+            "balance": forecast.balance,
+            "forecast": forecast,
             "held": selectors.client_held_amount(client=client),
             "page": page,
             "moneyback_hours": settings.KABINET_MONEYBACK_HOURS,

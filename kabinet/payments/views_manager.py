@@ -38,8 +38,9 @@ def _filtered(request: HttpRequest) -> tuple[PaymentFilterForm, Any]:
 @require_GET
 def payments(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request)
-    totals = selectors.payment_totals(qs)
+    # One grouped pass gives both the totals by provider and the grand totals.
     by_provider = selectors.payment_totals_by_provider(qs)
+    totals = selectors.totals_of(by_provider)
     paginator = Paginator(qs, PAGE_SIZE)
     paginator.count = totals["count"]  # the totals counted them already: one pass, not two
     page = paginator.get_page(request.GET.get("page"))

@@ -730,6 +730,21 @@ ENTRIES: list[Entry] = [
         show=lambda w: [("client", f"/cabinet/invoices/{w.invoice.pk}/")],
     ),
     Entry(
+        "cabinet:balance_alerts",
+        "client",
+        lambda w: "/cabinet/balance-alerts/",
+        lambda w: {
+            "enabled": choice("on", ""),
+            "kind": choice("days", "money"),
+            "days": st.integers(1, 90).map(str),
+            "amount": money("0", "100000"),
+            "recipients": st.sampled_from(
+                [[], [str(w.colleague_membership.user_id)], [str(w.reset_user.pk)]]
+            ),
+        },
+        show=lambda w: [("client", "/cabinet/payments/"), ("client", "/cabinet/")],
+    ),
+    Entry(
         "cabinet:statements",
         "client",
         lambda w: "/cabinet/statements/",

@@ -109,9 +109,7 @@ ENTRIES: dict[str, Entry] = {
     "cabinet:payments": Entry("client", fixed("/cabinet/payments/")),
     "cabinet:pay": Entry("client", fixed("/cabinet/pay/")),
     "cabinet:invoices": Entry("client", fixed("/cabinet/invoices/"), params=("page",)),
-    "cabinet:statements": Entry(
-        "client", fixed("/cabinet/statements/"), params=("period", "page")
-    ),
+    "cabinet:statements": Entry("client", fixed("/cabinet/statements/"), params=("period", "page")),
     "manager:client_list": Entry("manager", fixed("/manager/clients/")),
     "manager:audit_log": Entry("manager", fixed("/manager/audit/")),
     "manager:tariffs": Entry("manager", fixed("/manager/tariffs/")),

@@ -82,6 +82,7 @@ CLIENT_FILTERS = [
     ({"q": "логист"}, []),  # a part of the company name
     ({"status": "suspended"}, ["status"]),
     ({"manager": "me"}, ["manager_id"]),
+    ({"runs_out": "7"}, []),  # found through forecast_forecast's days_left, joined by key
 ]
 
 

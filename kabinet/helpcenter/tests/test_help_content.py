@@ -21,6 +21,7 @@ from django.utils import translation
 from kabinet.accounting.models import InvoiceStatus
 from kabinet.accounts.models import ClientStatus
 from kabinet.exchange.models import PackageStatus
+from kabinet.forecast.models import ThresholdKind
 from kabinet.helpcenter.content import CONTENT_DIR, LANGUAGES, parse_article
 from kabinet.payments.models import PaymentStatus, Provider
 from kabinet.servicedesk.models import RequestKind, RequestStatus, RuleAction
@@ -84,6 +85,7 @@ STATUSES: list[tuple[str, str, type[models.TextChoices]]] = [
     ("manager", "13-billing-exchange", PackageStatus),
     ("client", "13-invoices", InvoiceStatus),
     ("manager", "19-bank-transfers", InvoiceStatus),
+    ("client", "15-forecast", ThresholdKind),
 ]
 
 

@@ -1,0 +1,119 @@
+"""The days-left forecast: the one balance, and what the client spends a day.
+
+    daily spend = (monthly fees of the active subscriptions at their tariffs' current prices
+                   + the average monthly usage charges of the last three months billing sent)
+                  / the days of the current month
+    days left   = the balance / the daily spend, rounded down (0 when the balance is at or
+                  below zero; none when nothing is spent)
+
+The same code computes one client's forecast for a screen and a thousand clients' in the
+scheduled pass, in a fixed number of queries either way.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+from django.utils import timezone
+
+from kabinet.accounts.models import Client
+from kabinet.exchange.models import UsageSummary
+from kabinet.payments.selectors import balances_for
+from kabinet.subscriptions.models import Subscription, SubscriptionStatus
+
+ZERO = Decimal("0.00")
+USAGE_MONTHS = 3
+
+
+@dataclass(frozen=True)
+class Forecast:
+    balance: Decimal
+    monthly_fees: Decimal
+    usage_average: Decimal  # a month's usage charges, averaged over the last three months
+    daily_spend: Decimal
+    days_left: int | None
+    today: dt.date
+
+    @property
+    def state(self) -> str:
+        """ "negative" (nothing left), "none" (nothing is spent) or "ok"."""
+        if self.balance <= 0:
+            return "negative"
+        if self.days_left is None:
+            return "none"
+        return "ok"
+
+    @property
+    def runs_out_on(self) -> dt.date | None:
+        if self.days_left is None:
+            return None
+        return self.today + dt.timedelta(days=self.days_left)
+
+
+def _previous_periods(today: dt.date, count: int) -> list[str]:
+    periods, year, month = [], today.year, today.month
+    for _ in range(count):
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+        periods.append(f"{year:04d}-{month:02d}")
+    return periods
+
+
+def forecast_from(
+    balance: Decimal, monthly_fees: Decimal, usage_average: Decimal, today: dt.date
+) -> Forecast:
+    days_in_month = calendar.monthrange(today.year, today.month)[1]
+    daily = ((monthly_fees + usage_average) / days_in_month).quantize(Decimal("0.01"))
+    if daily <= 0:
+        days_left = 0 if balance <= 0 else None
+    elif balance <= 0:
+        days_left = 0
+    else:
+        days_left = int((balance / daily).to_integral_value(rounding=ROUND_FLOOR))
+    return Forecast(
+        balance=balance,
+        monthly_fees=monthly_fees,
+        usage_average=usage_average.quantize(Decimal("0.01")),
+        daily_spend=daily,
+        days_left=days_left,
+        today=today,
+    )
+
+
+def forecasts_for(clients: list[Client], today: dt.date | None = None) -> dict[int, Forecast]:
+    """Forecasts of many clients by client id, in a fixed number of queries."""
+    today = today or timezone.localdate()
+    ids = [c.pk for c in clients]
+    balances = balances_for(clients)
+    fees: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    subscriptions = (
+        Subscription.objects.filter(client_id__in=ids, status=SubscriptionStatus.ACTIVE)
+        .select_related("tariff")
+        .prefetch_related("tariff__versions")
+    )
+    for subscription in subscriptions:
+        version = subscription.tariff.version_on(today)
+        if version is not None:
+            fees[subscription.client_id] += version.monthly_fee
+    usage: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for client_id, period, amount in UsageSummary.objects.filter(
+        client_id__in=ids, period__in=_previous_periods(today, USAGE_MONTHS)
+    ).values_list("client_id", "period", "amount"):
+        usage[client_id][period] += amount
+    result = {}
+    for client in clients:
+        months = usage.get(client.pk, {})
+        average = sum(months.values(), ZERO) / len(months) if months else ZERO
+        result[client.pk] = forecast_from(
+            balances.get(client.pk, ZERO), fees[client.pk], average, today
+        )
+    return result
+
+
+def client_forecast(client: Client) -> Forecast:
+    return forecasts_for([client])[client.pk]

@@ -1,0 +1,189 @@
+"""The days-left forecast and the low-balance alert pass."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from kabinet.exchange.tests.helpers import import_bytes
+from kabinet.forecast import services
+from kabinet.forecast.models import AlertPolicy, ClientForecast, ThresholdKind
+from kabinet.forecast.selectors import client_forecast, forecast_from, forecasts_for
+from kabinet.notifications.models import Notification
+from kabinet.payments import agents
+from kabinet.payments.selectors import balances_for, client_balance
+
+pytestmark = pytest.mark.django_db
+
+DECEMBER = dt.date(2026, 12, 4)  # 31 days
+
+
+def stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pay(client, txn: str, amount: str) -> None:
+    agents.payment_accept_agent(
+        provider="osmp", txn_id=txn, client=client, amount=Decimal(amount), txn_date="20261204"
+    )
+
+
+def test_the_arithmetic():
+    f = forecast_from(Decimal("3100.00"), Decimal("2000.00"), Decimal("1100.00"), DECEMBER)
+    assert f.daily_spend == Decimal("100.00")  # (2000 + 1100) / 31
+    assert (f.days_left, f.runs_out_on, f.state) == (31, dt.date(2027, 1, 4), "ok")
+    assert forecast_from(Decimal("99.99"), Decimal("3100"), Decimal("0"), DECEMBER).days_left == 0
+    negative = forecast_from(Decimal("-5.00"), Decimal("3100"), Decimal("0"), DECEMBER)
+    assert (negative.days_left, negative.state) == (0, "negative")
+    idle = forecast_from(Decimal("500.00"), Decimal("0"), Decimal("0"), DECEMBER)
+    assert (idle.days_left, idle.state, idle.runs_out_on) == (None, "none", None)
+
+
+def test_fees_and_three_months_of_usage(peer, company, subscribe, public_tariff):
+    subscribe(company, public_tariff)
+    fee = public_tariff.current_version.monthly_fee
+    today = timezone.localdate()
+    months = []
+    year, month = today.year, today.month
+    for _ in range(4):
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+        months.append(f"{year:04d}-{month:02d}")
+    # Three months of calls (the fourth, older one, is not counted), over two zones.
+    import_bytes(
+        peer.package(
+            [
+                peer.usage("100001", months[0], "local", 10, 100, "300.00"),
+                peer.usage("100001", months[0], "international", 1, 5, "300.00"),
+                peer.usage("100001", months[1], "local", 10, 100, "300.00"),
+                peer.usage("100001", months[2], "local", 10, 100, "300.00"),
+                peer.usage("100001", months[3], "local", 10, 100, "9000.00"),
+            ]
+        )
+    )
+    pay(company, "1", "10000.00")
+    f = client_forecast(company)
+    assert f.monthly_fees == fee
+    assert f.usage_average == Decimal("400.00")
+    assert f.balance == Decimal("10000.00") == client_balance(client=company)
+
+
+def test_one_balance_in_batch_and_alone(peer, company, other_company, make_client):
+    """The pass's batch figure is the screens' figure, for every kind of client."""
+    third = make_client("100003")
+    pay(company, "1", "500.00")
+    pay(other_company, "2", "650.00")
+    now = timezone.now().replace(microsecond=0)
+    import_bytes(
+        peer.package(
+            [
+                peer.snapshot("100002", "-1000.00", stamp(now - dt.timedelta(hours=2))),
+                peer.received("100002", "B-1", "300.00", stamp(now - dt.timedelta(hours=1))),
+                peer.received("100002", "B-0", "50.00", stamp(now - dt.timedelta(hours=3))),
+            ]
+        )
+    )
+    clients = [company, other_company, third]
+    batch = balances_for(clients)
+    for client in clients:
+        assert batch[client.pk] == client_balance(client=client), client
+    # −1000 + 650 paid on the website after as_of + 300 received after it (the 50 is inside).
+    assert batch[other_company.pk] == Decimal("-50.00")
+    assert batch[third.pk] == Decimal("0.00")
+
+
+def _spending(company, subscribe, public_tariff, balance: str) -> None:
+    subscribe(company, public_tariff)
+    pay(company, f"t-{balance}", balance)
+
+
+def test_the_pass_stores_forecasts_and_alerts_once_per_crossing(
+    company, client_user, colleague, subscribe, public_tariff
+):
+    _spending(company, subscribe, public_tariff, "100.00")
+    daily = client_forecast(company).daily_spend
+    assert daily > 0 and client_forecast(company).days_left <= 7
+    first = services.forecast_pass()
+    stored = ClientForecast.objects.get(client=company)
+    assert stored.days_left == client_forecast(company).days_left
+    assert first.alerts == 1
+    alerts = Notification.objects.filter(title__contains="lasts about")
+    # Nobody chosen: every administrator (the colleague is an ordinary member).
+    assert list(alerts.values_list("user__email", flat=True)) == [client_user.email]
+    # Still below: nothing more, however often the pass runs.
+    assert services.forecast_pass().alerts == 0
+    assert alerts.count() == 1
+    # Topped up above the threshold: re-armed; falling again a day later alerts again.
+    pay(company, "big", "100000.00")
+    assert services.forecast_pass().rearmed == 1
+    assert AlertPolicy.objects.get(client=company).armed
+    policy = AlertPolicy.objects.get(client=company)
+    policy.kind, policy.amount = ThresholdKind.MONEY, Decimal("200000.00")
+    policy.save()
+    later = timezone.now() + dt.timedelta(days=1, minutes=1)
+    assert services.forecast_pass(now=later).alerts == 1
+
+
+def test_never_more_than_once_a_day(company, client_user, subscribe, public_tariff):
+    _spending(company, subscribe, public_tariff, "100.00")
+    now = timezone.now()
+    assert services.forecast_pass(now=now).alerts == 1
+    policy = AlertPolicy.objects.get(client=company)
+    policy.armed = True  # re-armed by a short top-up between two passes
+    policy.save()
+    assert services.forecast_pass(now=now + dt.timedelta(hours=3)).alerts == 0
+    assert services.forecast_pass(now=now + dt.timedelta(hours=25)).alerts == 1
+
+
+def test_chosen_people_and_switched_off(company, client_user, colleague, subscribe, public_tariff):
+    _spending(company, subscribe, public_tariff, "100.00")
+    policy = AlertPolicy.objects.create(client=company)
+    policy.recipients.set([colleague])
+    services.forecast_pass()
+    assert list(
+        Notification.objects.filter(title__contains="lasts about").values_list(
+            "user__email", flat=True
+        )
+    ) == [colleague.email]
+    Notification.objects.all().delete()
+    policy.refresh_from_db()
+    policy.enabled, policy.armed, policy.last_alert_at = False, True, None
+    policy.save()
+    assert services.forecast_pass().alerts == 0
+
+
+def test_the_pass_queries_a_fixed_number_of_times_per_batch(make_client, subscribe, public_tariff):
+    """Batches of 5 clients cost the same queries whether the batch is 1st or 4th, and
+    whatever each client has (no alert fires: balances are large)."""
+    clients = [make_client(f"30{n:04d}") for n in range(20)]
+    for n, client in enumerate(clients):
+        subscribe(client, public_tariff)
+        pay(client, f"q{n}", "900000.00")
+    services.forecast_pass(batch=5)  # warm up: rows exist, policies default
+
+    def count(batch: int) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            services.forecast_pass(batch=batch)
+        return len(ctx.captured_queries)
+
+    # Each pass ends with one query that finds no more clients.
+    per_batch_of_5 = (count(5) - 1) / 4
+    per_batch_of_10 = (count(10) - 1) / 2
+    assert per_batch_of_5 == per_batch_of_10
+    assert per_batch_of_5 <= 12
+
+
+def test_forecasts_for_many_is_one_set_of_queries(make_client):
+    few = [make_client(f"31{n:04d}") for n in range(2)]
+    many = few + [make_client(f"32{n:04d}") for n in range(12)]
+    with CaptureQueriesContext(connection) as small:
+        forecasts_for(few)
+    with CaptureQueriesContext(connection) as large:
+        forecasts_for(many)
+    assert len(small.captured_queries) == len(large.captured_queries)
