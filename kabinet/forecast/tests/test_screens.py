@@ -27,7 +27,7 @@ def spending(company, subscribe, public_tariff):
 def test_client_sees_the_forecast(as_client, spending):
     home = as_client.get("/cabinet/").content.decode()
     assert 'data-testid="home-forecast"' in home
-    assert f"about {spending.days_left} day" in home
+    assert f"about {spending.days_left} day" in home  # a short runway: shown in days
     page = as_client.get("/cabinet/payments/").content.decode()
     assert 'data-testid="forecast-days"' in page and "a day" in page
 
