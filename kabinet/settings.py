@@ -375,6 +375,17 @@ KABINET_INVOICE_MIN = Decimal(env_str("KABINET_INVOICE_MIN", "100.00"))
 KABINET_INVOICE_MAX = Decimal(env_str("KABINET_INVOICE_MAX", "10000000.00"))
 KABINET_PAYMENT_MAX = Decimal(env_str("KABINET_PAYMENT_MAX", "500000.00"))
 
+# --- SMS and Telegram notices (kabinet/notifications/) --------------------------------------
+KABINET_SMS_BACKEND = env_str("KABINET_SMS_BACKEND", "file")
+if KABINET_SMS_BACKEND not in ("file", "console", "smsc"):
+    raise ImproperlyConfigured("KABINET_SMS_BACKEND: one of file, console, smsc")
+KABINET_SMS_API_URL = env_str("KABINET_SMS_API_URL", "https://smsc.ru/sys/send.php")
+KABINET_SMSC_LOGIN = env_str("KABINET_SMSC_LOGIN")
+KABINET_SMSC_PASSWORD = env_str("KABINET_SMSC_PASSWORD")
+KABINET_SMS_SENDER = env_str("KABINET_SMS_SENDER")
+KABINET_SMS_TIMEOUT = env_int("KABINET_SMS_TIMEOUT", 10)
+KABINET_DELIVERY_MAX_ATTEMPTS = env_int("KABINET_DELIVERY_MAX_ATTEMPTS", 6)
+
 # --- Payment providers (kabinet/payments/providers/) -----------------------------------------
 # The networks that take money, in the order /pay/ offers them: kabinet (our signed gateway
 # protocol, paysim in the demo), yookassa (cards and SBP), osmp (QIWI/OSMP agent protocol).

@@ -227,11 +227,42 @@ class NotificationPreferencesForm(forms.Form):
         choices=[],
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    sms_categories = forms.MultipleChoiceField(
+        label=_("Also send me by SMS"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[],
+        help_text=_("SMS go to your confirmed mobile number only (see below)."),
+    )
+
+    def __init__(self, *args: Any, sms_ready: bool = True, **kwargs: Any) -> None:
         from kabinet.notifications.models import Category
 
         super().__init__(*args, **kwargs)
         self.fields["email_categories"].choices = Category.choices  # type: ignore[attr-defined]
+        self.fields["sms_categories"].choices = Category.choices  # type: ignore[attr-defined]
+        if not sms_ready:
+            self.fields["sms_categories"].disabled = True
+            self.fields["sms_categories"].help_text = _(
+                "Confirm a mobile number below to receive SMS."
+            )
+
+
+class PhoneForm(forms.Form):
+    number = forms.CharField(
+        label=_("Mobile number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        help_text=_("A Russian mobile number, for example +7 912 345-67-89."),
+    )
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 LANGUAGE_CHOICES = settings.LANGUAGES

@@ -129,21 +129,17 @@ def latest_snapshot(client: Client) -> BalanceSnapshot | None:
 
 
 def latest_snapshots(client_ids: list[int]) -> dict[int, BalanceSnapshot]:
-    """Each client's newest snapshot, by client id (2 queries whatever their number)."""
+    """Each client's newest snapshot, by client id (one query whatever their number)."""
     newest = Subquery(
-        BalanceSnapshot.objects.filter(client_id=OuterRef("pk"))
+        BalanceSnapshot.objects.filter(client_id=OuterRef("client_id"))
         .order_by("-as_of", "-id")
         .values("id")[:1]
     )
-    ids = [
-        pk
-        for pk in Client.objects.filter(pk__in=client_ids)
-        .annotate(snapshot_id=newest)
-        .values_list("snapshot_id", flat=True)
-        if pk is not None
-    ]
     return {
-        s.client_id: s for s in BalanceSnapshot.objects.filter(pk__in=ids).select_related("package")
+        s.client_id: s
+        for s in BalanceSnapshot.objects.filter(client_id__in=client_ids, id=newest)
+        .select_related("package")
+        .order_by()
     }
 
 

@@ -10,4 +10,9 @@ class NotificationsConfig(appconfig.KabinetAppConfig):
             "kabinet.notifications.tasks.retry_due_notification_emails",
             60,
         ),
+        (
+            "notifications.retry_deliveries",
+            "kabinet.notifications.tasks.retry_due_deliveries",
+            60,
+        ),
     )

@@ -79,6 +79,9 @@ class NotificationPreference(models.Model):
     )
     category = models.CharField(max_length=16, choices=Category.choices)
     by_email = models.BooleanField(default=True)
+    # Off unless the user turns them on (and has a confirmed mobile number / linked Telegram).
+    by_sms = models.BooleanField(default=False)
+    by_telegram = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -87,3 +90,81 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.category} email={self.by_email}"
+
+
+class Channel(models.TextChoices):
+    """Where a notice goes besides the cabinet and e-mail (each its own queued delivery)."""
+
+    SMS = "sms", _("SMS")
+    TELEGRAM = "telegram", _("Telegram")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Delivery(models.Model):
+    """One notice on one channel: queued, retried with back-off, its outcome kept."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    address = models.CharField(_("address"), max_length=64)
+    text = models.TextField(_("text"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # What the gateway said, in words a manager understands, and its own id of the message.
+    last_error = models.CharField(_("error"), max_length=500, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    answer = models.TextField(blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="delivery_pending_idx",
+            ),
+            models.Index(fields=["status", "-created_at"], name="delivery_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.address}: {self.status}"
+
+
+class MobilePhone(models.Model):
+    """A user's mobile number for SMS, usable only once confirmed by a code sent to it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mobile_phone"
+    )
+    number = models.CharField(_("mobile number"), max_length=16)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    code_hash = models.CharField(max_length=128, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("mobile number")
+        verbose_name_plural = _("mobile numbers")
+
+    def __str__(self) -> str:
+        return f"+{self.number}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None

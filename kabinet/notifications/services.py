@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 
 from kabinet.core.tasks import enqueue_on_commit
 
+from . import channels
 from .models import Category, EmailStatus, Notification, NotificationPreference
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def notification_send(
             )
     with transaction.atomic():
         created = Notification.objects.bulk_create(notifications)
+        channels.deliveries_create(created, users, category)
         pending_ids = [n.pk for n in created if n.email_status == EmailStatus.PENDING]
         if pending_ids:
             # One task per chunk keeps a notice to 20,000 clients to a handful of queue rows.
@@ -175,13 +177,25 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     return qs.update(read_at=timezone.now())
 
 
-def notification_set_preferences(*, user: User, email_categories: Iterable[str]) -> None:
-    wanted = set(email_categories)
+def notification_set_preferences(
+    *, user: User, email_categories: Iterable[str], sms_categories: Iterable[str] = ()
+) -> None:
+    wanted_email, wanted_sms = set(email_categories), set(sms_categories)
     with transaction.atomic():
         for category in Category.values:
             NotificationPreference.objects.update_or_create(
-                user=user, category=category, defaults={"by_email": category in wanted}
+                user=user,
+                category=category,
+                defaults={"by_email": category in wanted_email, "by_sms": category in wanted_sms},
             )
+
+
+def notification_sms_categories(*, user: User) -> set[str]:
+    return set(
+        NotificationPreference.objects.filter(user=user, by_sms=True).values_list(
+            "category", flat=True
+        )
+    )
 
 
 def notification_email_categories(*, user: User) -> set[str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_manager
 
 account_urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
@@ -11,4 +11,11 @@ account_urlpatterns = [
         views.notification_preferences,
         name="notification_preferences",
     ),
+    path("notifications/phone/", views.phone_start, name="phone_start"),
+    path("notifications/phone/confirm/", views.phone_confirm, name="phone_confirm"),
+    path("notifications/phone/remove/", views.phone_remove, name="phone_remove"),
+]
+
+manager_urlpatterns = [
+    path("deliveries/", views_manager.deliveries, name="deliveries"),
 ]

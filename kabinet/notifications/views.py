@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kabinet.accounts.forms import NotificationPreferencesForm
+from kabinet.accounts.forms import NotificationPreferencesForm, PhoneCodeForm, PhoneForm
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views import safe_next
 
-from . import services
-from .models import Notification
+from . import phones, services
+from .models import MobilePhone, Notification
 
 
 def notification_list(request: AuthedHttpRequest) -> HttpResponse:
@@ -60,15 +61,91 @@ def notification_open(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def notification_preferences(request: AuthedHttpRequest) -> HttpResponse:
-    current = services.notification_email_categories(user=request.user)
+    phone = MobilePhone.objects.filter(user=request.user).first()
+    sms_ready = bool(phone and phone.confirmed)
     form = NotificationPreferencesForm(
-        request.POST or None, initial={"email_categories": sorted(current)}
+        request.POST or None,
+        sms_ready=sms_ready,
+        initial={
+            "email_categories": sorted(services.notification_email_categories(user=request.user)),
+            "sms_categories": sorted(services.notification_sms_categories(user=request.user)),
+        },
     )
     if request.method == "POST" and form.is_valid():
         services.notification_set_preferences(
             user=request.user,
             email_categories=form.cleaned_data["email_categories"],
+            sms_categories=form.cleaned_data["sms_categories"],
         )
         messages.success(request, _("Your notification settings are saved."))
         return redirect("account:notification_preferences")
-    return render(request, "notifications/preferences.html", {"form": form})
+    return _preferences_page(request, form=form, phone=phone)
+
+
+def _preferences_page(
+    request: AuthedHttpRequest,
+    *,
+    form: NotificationPreferencesForm | None = None,
+    phone: MobilePhone | None = None,
+    phone_form: PhoneForm | None = None,
+    code_form: PhoneCodeForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    if phone is None:
+        phone = MobilePhone.objects.filter(user=request.user).first()
+    if form is None:
+        form = NotificationPreferencesForm(
+            sms_ready=bool(phone and phone.confirmed),
+            initial={
+                "email_categories": sorted(
+                    services.notification_email_categories(user=request.user)
+                ),
+                "sms_categories": sorted(services.notification_sms_categories(user=request.user)),
+            },
+        )
+    return render(
+        request,
+        "notifications/preferences.html",
+        {
+            "form": form,
+            "phone": phone,
+            "phone_form": phone_form or PhoneForm(),
+            "code_form": code_form or PhoneCodeForm(),
+        },
+        status=status,
+    )
+
+
+@require_POST
+def phone_start(request: AuthedHttpRequest) -> HttpResponse:
+    form = PhoneForm(request.POST)
+    if form.is_valid():
+        try:
+            phones.phone_start(user=request.user, raw=form.cleaned_data["number"])
+        except ValidationError as exc:
+            form.add_error("number", exc)
+        else:
+            messages.success(request, _("A code is on its way. Enter it below."))
+            return redirect("account:notification_preferences")
+    return _preferences_page(request, phone_form=form, status=400)
+
+
+@require_POST
+def phone_confirm(request: AuthedHttpRequest) -> HttpResponse:
+    form = PhoneCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            phones.phone_confirm(user=request.user, code=form.cleaned_data["code"])
+        except ValidationError as exc:
+            form.add_error("code", exc)
+        else:
+            messages.success(request, _("Your mobile number is confirmed."))
+            return redirect("account:notification_preferences")
+    return _preferences_page(request, code_form=form, status=400)
+
+
+@require_POST
+def phone_remove(request: AuthedHttpRequest) -> HttpResponse:
+    phones.phone_remove(user=request.user)
+    messages.success(request, _("The mobile number is removed; no more SMS will be sent."))
+    return redirect("account:notification_preferences")

@@ -62,23 +62,28 @@ def balances_for(clients: list[Client]) -> dict[int, Decimal]:
     ids = [c.pk for c in clients]
     snapshots = latest_snapshots(ids)
     with_snapshot = [c for c in clients if c.pk in snapshots]
-    lines = payment_lines_for([c.contract_number for c in with_snapshot])
+    without = [c.pk for c in clients if c.pk not in snapshots]
+    lines: dict[str, list[Any]] = {}
     received: dict[int, list[Received]] = defaultdict(list)
-    for client_id, amount, at in Payment.objects.filter(
-        client_id__in=[c.pk for c in with_snapshot],
-        provider=Provider.BILLING,
-        channel__in=BILLING_CHANNELS,
-        accepted_at__isnull=False,
-    ).values_list("client_id", "amount", "accepted_at"):
-        if at is not None:
-            received[client_id].append(Received(amount=amount, at=at))
-    ledger = dict(
-        LedgerEntry.objects.filter(client_id__in=[c.pk for c in clients if c.pk not in snapshots])
-        .order_by()
-        .values("client_id")
-        .annotate(total=Sum("amount"))
-        .values_list("client_id", "total")
-    )
+    if with_snapshot:
+        lines = payment_lines_for([c.contract_number for c in with_snapshot])
+        for client_id, amount, at in Payment.objects.filter(
+            client_id__in=[c.pk for c in with_snapshot],
+            provider=Provider.BILLING,
+            channel__in=BILLING_CHANNELS,
+            accepted_at__isnull=False,
+        ).values_list("client_id", "amount", "accepted_at"):
+            if at is not None:
+                received[client_id].append(Received(amount=amount, at=at))
+    ledger: dict[int, Decimal] = {}
+    if without:
+        ledger = dict(
+            LedgerEntry.objects.filter(client_id__in=without)
+            .order_by()
+            .values("client_id")
+            .annotate(total=Sum("amount"))
+            .values_list("client_id", "total")
+        )
     result = {}
     for client in clients:
         snapshot = snapshots.get(client.pk)

@@ -578,7 +578,10 @@ ENTRIES: list[Entry] = [
         "account:notification_preferences",
         "client",
         lambda w: "/account/notifications/settings/",
-        lambda w: {"email_categories": st.lists(choice(*Category.values), max_size=3)},
+        lambda w: {
+            "email_categories": st.lists(choice(*Category.values), max_size=3),
+            "sms_categories": st.lists(choice(*Category.values), max_size=3),
+        },
     ),
     # Two-factor sign-in and sessions.
     Entry(
@@ -743,6 +746,32 @@ ENTRIES: list[Entry] = [
             ),
         },
         show=lambda w: [("client", "/cabinet/payments/"), ("client", "/cabinet/")],
+    ),
+    # Notices by SMS: the mobile number, confirmed by a code.
+    Entry(
+        "account:phone_start",
+        "client",
+        lambda w: "/account/notifications/phone/",
+        lambda w: {"number": choice("+7 912 345-67-89", "89123456789", "9123456789") | TEXT},
+        may_change=frozenset({"core.RateLimitBucket"}),
+        show=lambda w: [("client", "/account/notifications/settings/")],
+    ),
+    Entry(
+        "account:phone_confirm",
+        "client",
+        lambda w: "/account/notifications/phone/confirm/",
+        lambda w: {"code": st.from_regex(r"[0-9]{6}", fullmatch=True) | TEXT},
+        # A wrong code is counted against the number (five tries), by design.
+        may_change=frozenset({"notifications.MobilePhone"}),
+        prepare=lambda http, w: http.post(
+            "/account/notifications/phone/", {"number": "+79123456789"}
+        ),
+    ),
+    Entry(
+        "account:phone_remove",
+        "client",
+        lambda w: "/account/notifications/phone/remove/",
+        show=lambda w: [("client", "/account/notifications/settings/")],
     ),
     Entry(
         "cabinet:statements",

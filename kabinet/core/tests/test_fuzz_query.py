@@ -111,6 +111,7 @@ ENTRIES: dict[str, Entry] = {
     "cabinet:invoices": Entry("client", fixed("/cabinet/invoices/"), params=("page",)),
     "cabinet:statements": Entry("client", fixed("/cabinet/statements/"), params=("period", "page")),
     "manager:client_list": Entry("manager", fixed("/manager/clients/")),
+    "manager:deliveries": Entry("manager", fixed("/manager/deliveries/")),
     "manager:audit_log": Entry("manager", fixed("/manager/audit/")),
     "manager:tariffs": Entry("manager", fixed("/manager/tariffs/")),
     "manager:tariff_create": Entry("manager", fixed("/manager/tariffs/new/")),

@@ -23,6 +23,7 @@ from kabinet.accounts.models import ClientStatus
 from kabinet.exchange.models import PackageStatus
 from kabinet.forecast.models import ThresholdKind
 from kabinet.helpcenter.content import CONTENT_DIR, LANGUAGES, parse_article
+from kabinet.notifications.models import DeliveryStatus
 from kabinet.payments.models import PaymentStatus, Provider
 from kabinet.servicedesk.models import RequestKind, RequestStatus, RuleAction
 from kabinet.subscriptions.models import SubscriptionStatus
@@ -86,6 +87,7 @@ STATUSES: list[tuple[str, str, type[models.TextChoices]]] = [
     ("client", "13-invoices", InvoiceStatus),
     ("manager", "19-bank-transfers", InvoiceStatus),
     ("client", "15-forecast", ThresholdKind),
+    ("manager", "20-sms-deliveries", DeliveryStatus),
 ]
 
 
