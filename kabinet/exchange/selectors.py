@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Min, OuterRef, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models.fields.json import KT
 
 from kabinet.accounts.models import Client
 
@@ -50,11 +51,15 @@ def confirmed_through() -> int:
     return int(value or 0)
 
 
-def _payment_line(record: OutboxRecord, through: int) -> PaymentLine:
-    data: dict[str, Any] = record.data
-    captured = record.type == "payment.captured"
-    when = data.get("captured_at" if captured else "refunded_at")
-    sequence = record.package_sequence
+def _payment_line(
+    type_: str,
+    payment_id: Any,
+    amount: Any,
+    when: Any,
+    channel: Any,
+    sequence: int | None,
+    through: int,
+) -> PaymentLine:
     if sequence is None:
         state = "pending"
     elif sequence <= through:
@@ -62,11 +67,11 @@ def _payment_line(record: OutboxRecord, through: int) -> PaymentLine:
     else:
         state = "exported"
     return PaymentLine(
-        type=record.type,
-        payment_id=str(data.get("payment_id", "")),
-        amount=Decimal(str(data.get("amount", "0"))),
+        type=type_,
+        payment_id=str(payment_id or ""),
+        amount=Decimal(str(amount or "0")),
         at=parse_utc(when) if isinstance(when, str) else None,
-        channel=str(data.get("channel", "")),
+        channel=str(channel or ""),
         package_sequence=sequence,
         state=state,
     )
@@ -77,13 +82,41 @@ def payment_lines(client: Client) -> list[PaymentLine]:
     return payment_lines_for([client.contract_number]).get(client.contract_number, [])
 
 
-def payment_lines_for(contracts: list[str]) -> dict[str, list[PaymentLine]]:
-    """The same for many contracts at once, by contract (2 queries whatever their number)."""
+def payment_lines_for(
+    contracts: list[str], since: dt.datetime | None = None
+) -> dict[str, list[PaymentLine]]:
+    """The same for many contracts at once, by contract (2 queries whatever their number).
+
+    ``since``: only movements at or after this moment (the earliest snapshot ``as_of`` of the
+    batch): older ones can never count after a snapshot, and a contract may have thousands.
+    The wire's times are uniform RFC 3339 UTC strings, so the database compares them as text.
+    """
     through = confirmed_through()
     lines: dict[str, list[PaymentLine]] = defaultdict(list)
     records = OutboxRecord.objects.filter(contract__in=contracts, type__in=PAYMENT_TYPES)
-    for record in records.order_by("id").only("type", "data", "contract", "package_sequence"):
-        lines[record.contract].append(_payment_line(record, through))
+    if since is not None:
+        moment = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        records = records.filter(
+            Q(type="payment.captured", data__captured_at__gte=moment)
+            | Q(type="payment.refunded", data__refunded_at__gte=moment)
+        )
+    # Only the members needed, as text from the database: no model objects, no JSON decoding
+    # in Python (a batch of a thousand contracts may read tens of thousands of records).
+    rows = records.order_by("id").values_list(
+        "contract",
+        "type",
+        KT("data__payment_id"),
+        KT("data__amount"),
+        KT("data__captured_at"),
+        KT("data__refunded_at"),
+        KT("data__channel"),
+        "package_sequence",
+    )
+    for contract, type_, payment_id, amount, captured_at, refunded_at, channel, sequence in rows:
+        when = captured_at if type_ == "payment.captured" else refunded_at
+        lines[contract].append(
+            _payment_line(type_, payment_id, amount, when, channel, sequence, through)
+        )
     return lines
 
 

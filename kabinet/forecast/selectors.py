@@ -21,6 +21,7 @@ from decimal import ROUND_FLOOR, Decimal
 from django.utils import timezone
 
 from kabinet.accounts.models import Client
+from kabinet.catalog.models import Tariff
 from kabinet.exchange.models import UsageSummary
 from kabinet.payments.selectors import balances_for
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
@@ -91,15 +92,20 @@ def forecasts_for(clients: list[Client], today: dt.date | None = None) -> dict[i
     ids = [c.pk for c in clients]
     balances = balances_for(clients)
     fees: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    subscriptions = (
+    subscribed = list(
         Subscription.objects.filter(client_id__in=ids, status=SubscriptionStatus.ACTIVE)
-        .select_related("tariff")
-        .prefetch_related("tariff__versions")
+        .order_by()
+        .values_list("client_id", "tariff_id")
     )
-    for subscription in subscriptions:
-        version = subscription.tariff.version_on(today)
-        if version is not None:
-            fees[subscription.client_id] += version.monthly_fee
+    # A few tariffs serve thousands of subscriptions: each tariff's fee is found once.
+    fee_of: dict[int, Decimal] = {}
+    for tariff in Tariff.objects.filter(pk__in={t for _c, t in subscribed}).prefetch_related(
+        "versions"
+    ):
+        version = tariff.version_on(today)
+        fee_of[tariff.pk] = version.monthly_fee if version is not None else ZERO
+    for client_id, tariff_id in subscribed:
+        fees[client_id] += fee_of.get(tariff_id, ZERO)
     usage: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for client_id, period, amount in UsageSummary.objects.filter(
         client_id__in=ids, period__in=_previous_periods(today, USAGE_MONTHS)

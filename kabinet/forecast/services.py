@@ -16,7 +16,7 @@ from kabinet.accounts.models import Client, ClientStatus, Membership, Membership
 from kabinet.audit.services import audit_record
 from kabinet.lib.money import LocalMoney
 from kabinet.notifications.models import Category
-from kabinet.notifications.services import notification_send
+from kabinet.notifications.services import Notice, notification_send_many
 
 from .models import AlertPolicy, ClientForecast, ThresholdKind
 from .selectors import Forecast, forecasts_for
@@ -57,7 +57,9 @@ def _recipients(policies: dict[int, AlertPolicy], client_ids: list[int]) -> dict
     return {**admins, **chosen}
 
 
-def alert_send(client: Client, forecast: Forecast, users: list[User], policy: AlertPolicy) -> None:
+def alert_notice(
+    client: Client, forecast: Forecast, users: list[User], policy: AlertPolicy
+) -> Notice:
     if forecast.state == "negative":
         title = _("The balance of contract %(contract)s is used up")
         body = _(
@@ -76,9 +78,8 @@ def alert_send(client: Client, forecast: Forecast, users: list[User], policy: Al
             "The balance is %(balance)s; at %(daily)s a day it runs out around %(date)s. "
             "Top it up in the cabinet."
         )
-    notification_send(
+    return Notice(
         users=users,
-        category=Category.PAYMENT,
         title=title,
         body=body,
         params={
@@ -155,17 +156,20 @@ def _one_batch(clients: list[Client], today: dt.date, now: dt.datetime, result: 
             result.rearmed += len(rearm)
         if due:
             people = _recipients(policies, [c.pk for c, _p, _f in due])
+            notices: list[Notice] = []
+            new: list[AlertPolicy] = []
+            changed: list[AlertPolicy] = []
             for client, policy, forecast in due:
                 policy.armed = False
                 policy.last_alert_at = now
-                if policy._state.adding:
-                    policy.save()
-                else:
-                    policy.save(update_fields=["armed", "last_alert_at"])
+                (new if policy._state.adding else changed).append(policy)
                 users = people.get(client.pk, [])
                 if users:
-                    alert_send(client, forecast, users, policy)
-                result.alerts += 1
+                    notices.append(alert_notice(client, forecast, users, policy))
+            AlertPolicy.objects.bulk_create(new)
+            AlertPolicy.objects.bulk_update(changed, ["armed", "last_alert_at"])
+            notification_send_many(notices, category=Category.PAYMENT)
+            result.alerts += len(due)
     result.clients += len(clients)
 
 

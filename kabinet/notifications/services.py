@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -46,41 +47,68 @@ def notification_send(
     email: bool = True,
     batch: str = "",
 ) -> list[Notification]:
-    """Notify users in the cabinet and, where they want it, by e-mail.
+    """Notify users in the cabinet and, where they want it, by e-mail and SMS.
 
     ``title`` and ``body`` may be lazy translations with ``%(name)s`` placeholders: each
     user gets them in their own language. Plain strings are never formatted.
     """
+    return notification_send_many(
+        [Notice(users=list(users), title=title, body=body, params=params, url=url)],
+        category=category,
+        email=email,
+        batch=batch,
+    )
+
+
+@dataclass
+class Notice:
+    """One notice to some users (``notification_send_many`` sends many in one go)."""
+
+    users: list[User]
+    title: Text
+    body: Text = ""
+    params: Mapping[str, Any] | None = None
+    url: str = ""
+
+
+def notification_send_many(
+    notices: list[Notice], *, category: str, email: bool = True, batch: str = ""
+) -> list[Notification]:
+    """Many different notices of one category at once, in a fixed number of queries
+    (the low-balance pass alerts thousands of companies per run)."""
     assert category in Category.values, category
-    users = [u for u in users if u.is_active]
-    if not users:
+    everyone = {u.pk: u for notice in notices for u in notice.users if u.is_active}
+    if not everyone:
         return []
     opted_out = set(
         NotificationPreference.objects.filter(
-            user__in=users, category=category, by_email=False
+            user_id__in=list(everyone), category=category, by_email=False
         ).values_list("user_id", flat=True)
     )
     now = timezone.now()
     notifications = []
-    for user in users:
-        with translation.override(user.language):
-            wants_email = email and user.id not in opted_out
-            notifications.append(
-                Notification(
-                    user=user,
-                    category=category,
-                    title=_render(title, params)[:300],
-                    body=_render(body, params),
-                    url=url,
-                    created_at=now,
-                    batch=batch,
-                    email_status=EmailStatus.PENDING if wants_email else EmailStatus.NONE,
-                    email_next_attempt_at=now if wants_email else None,
+    for notice in notices:
+        for user in notice.users:
+            if not user.is_active:
+                continue
+            with translation.override(user.language):
+                wants_email = email and user.id not in opted_out
+                notifications.append(
+                    Notification(
+                        user=user,
+                        category=category,
+                        title=_render(notice.title, notice.params)[:300],
+                        body=_render(notice.body, notice.params),
+                        url=notice.url,
+                        created_at=now,
+                        batch=batch,
+                        email_status=EmailStatus.PENDING if wants_email else EmailStatus.NONE,
+                        email_next_attempt_at=now if wants_email else None,
+                    )
                 )
-            )
     with transaction.atomic():
         created = Notification.objects.bulk_create(notifications)
-        channels.deliveries_create(created, users, category)
+        channels.deliveries_create(created, list(everyone.values()), category)
         pending_ids = [n.pk for n in created if n.email_status == EmailStatus.PENDING]
         if pending_ids:
             # One task per chunk keeps a notice to 20,000 clients to a handful of queue rows.

@@ -66,7 +66,8 @@ def balances_for(clients: list[Client]) -> dict[int, Decimal]:
     lines: dict[str, list[Any]] = {}
     received: dict[int, list[Received]] = defaultdict(list)
     if with_snapshot:
-        lines = payment_lines_for([c.contract_number for c in with_snapshot])
+        earliest = min(snapshots[c.pk].as_of for c in with_snapshot).replace(microsecond=0)
+        lines = payment_lines_for([c.contract_number for c in with_snapshot], since=earliest)
         for client_id, amount, at in Payment.objects.filter(
             client_id__in=[c.pk for c in with_snapshot],
             provider=Provider.BILLING,

@@ -49,3 +49,14 @@ def test_every_screen_shows_the_snapshot_plus_the_payments_after_it(
     assert shown(http.get("/cabinet/billing/").content.decode(), "balance") == "1,734.56 ₽"
     page = logged_in(manager).get(f"/manager/exchange/clients/{company.pk}/").content.decode()
     assert shown(page, "balance") == "1,734.56 ₽"
+    # The forecast, its nightly pass (alerts, the manager's list) and the client card.
+    from kabinet.forecast.selectors import client_forecast
+    from kabinet.forecast.services import forecast_pass
+    from kabinet.payments.selectors import balances_for
+
+    assert client_forecast(company).balance == expected
+    assert balances_for([company])[company.pk] == expected
+    forecast_pass()
+    assert company.forecast.balance == expected
+    card = logged_in(manager).get(f"/manager/clients/{company.pk}/").content.decode()
+    assert shown(card, "manager-balance") == "1,734.56 ₽"
