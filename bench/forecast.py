@@ -11,8 +11,13 @@ from .harness import Row, log
 
 def forecast_pass_row() -> Row:
     from kabinet.accounts.models import Client
+    from kabinet.forecast.models import AlertPolicy, ClientForecast
     from kabinet.forecast.services import forecast_pass
 
+    # Every run measures a first pass (all forecasts new, every low balance alerted), the
+    # heaviest the scheduler meets, whatever earlier runs left in the bench database.
+    AlertPolicy.objects.all().delete()
+    ClientForecast.objects.all().delete()
     log("forecast pass over every client")
     clients = Client.objects.exclude(status="closed").count()
     before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
