@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -243,7 +243,7 @@ def invoice_mark_paid(payment: Payment) -> Invoice | None:
             "amount": money_text(payment.amount),
             "contract": invoice.client.contract_number,
         },
-        url=f"/cabinet/invoices/{invoice.pk}/",
+        url=reverse("cabinet:invoice_detail", args=[invoice.pk]),
     )
     return invoice
 
@@ -277,7 +277,3 @@ def statement_issue(
             after={"from": str(date_from), "to": str(date_to), "closing": str(data.closing)},
         )
     return statement
-
-
-def statement_lines(statement: Statement) -> list[dict[str, Any]]:
-    return list(statement.lines)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -205,7 +204,3 @@ def policy_update(
             },
         )
     return policy
-
-
-def threshold_amount_valid(amount: Decimal) -> bool:
-    return Decimal("0") <= amount <= Decimal("100000000")

@@ -145,15 +145,6 @@ def payment_search(*, filters: dict[str, Any]) -> QuerySet[Payment]:
     return qs
 
 
-def payment_totals(qs: QuerySet[Payment]) -> dict[str, Any]:
-    return qs.order_by().aggregate(
-        count=Count("id"),
-        amount=Coalesce(Sum("amount"), ZERO),
-        captured=Coalesce(Sum("captured_amount"), ZERO),
-        refunded=Coalesce(Sum("refunded_amount"), ZERO),
-    )
-
-
 def totals_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The grand totals of ``payment_totals_by_provider`` rows (no query)."""
     return {
