@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "kabinet.payments",
     "kabinet.accounting",
     "kabinet.forecast",
+    "kabinet.chatbot",
     "kabinet.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -385,6 +387,24 @@ KABINET_SMSC_PASSWORD = env_str("KABINET_SMSC_PASSWORD")
 KABINET_SMS_SENDER = env_str("KABINET_SMS_SENDER")
 KABINET_SMS_TIMEOUT = env_int("KABINET_SMS_TIMEOUT", 10)
 KABINET_DELIVERY_MAX_ATTEMPTS = env_int("KABINET_DELIVERY_MAX_ATTEMPTS", 6)
+# Telegram (kabinet/notifications/telegram.py, the bot in kabinet/chatbot/): "api" talks to
+# the Bot API at KABINET_TELEGRAM_API_URL (a stand-in works); "file" (the demo) writes each
+# message under var/telegram/. Linking needs the bot's username (the deep link t.me/<bot>)
+# and the webhook the secret token given to setWebhook (manage.py telegram_webhook).
+KABINET_TELEGRAM_BACKEND = env_str("KABINET_TELEGRAM_BACKEND", "file")
+if KABINET_TELEGRAM_BACKEND not in ("file", "api"):
+    raise ImproperlyConfigured("KABINET_TELEGRAM_BACKEND: one of file, api")
+KABINET_TELEGRAM_BOT_TOKEN = env_str("KABINET_TELEGRAM_BOT_TOKEN")
+KABINET_TELEGRAM_BOT_USERNAME = env_str("KABINET_TELEGRAM_BOT_USERNAME").lstrip("@")
+KABINET_TELEGRAM_WEBHOOK_SECRET = env_str("KABINET_TELEGRAM_WEBHOOK_SECRET")
+if KABINET_TELEGRAM_WEBHOOK_SECRET and not re.fullmatch(
+    r"[A-Za-z0-9_-]{1,256}", KABINET_TELEGRAM_WEBHOOK_SECRET
+):
+    raise ImproperlyConfigured(
+        "KABINET_TELEGRAM_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ and - (Bot API)"
+    )
+KABINET_TELEGRAM_API_URL = env_str("KABINET_TELEGRAM_API_URL", "https://api.telegram.org")
+KABINET_TELEGRAM_TIMEOUT = env_int("KABINET_TELEGRAM_TIMEOUT", 10)
 
 # --- Payment providers (kabinet/payments/providers/) -----------------------------------------
 # The networks that take money, in the order /pay/ offers them: kabinet (our signed gateway

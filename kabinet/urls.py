@@ -39,6 +39,7 @@ APPS = [
     "exchange",
     "accounting",
     "forecast",
+    "chatbot",
 ]
 
 

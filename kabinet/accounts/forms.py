@@ -235,12 +235,36 @@ class NotificationPreferencesForm(forms.Form):
         help_text=_("SMS go to your confirmed mobile number only (see below)."),
     )
 
-    def __init__(self, *args: Any, sms_ready: bool = True, **kwargs: Any) -> None:
+    telegram_categories = forms.MultipleChoiceField(
+        label=_("Also send me in Telegram"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[],
+        help_text=_(
+            "Messages come from the operator's bot to the Telegram you linked (see below)."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        sms_ready: bool = True,
+        telegram_ready: bool = True,
+        telegram_offered: bool = True,
+        **kwargs: Any,
+    ) -> None:
         from kabinet.notifications.models import Category
 
         super().__init__(*args, **kwargs)
-        self.fields["email_categories"].choices = Category.choices  # type: ignore[attr-defined]
-        self.fields["sms_categories"].choices = Category.choices  # type: ignore[attr-defined]
+        for name in ("email_categories", "sms_categories", "telegram_categories"):
+            self.fields[name].choices = Category.choices  # type: ignore[attr-defined]
+        if not telegram_offered:
+            del self.fields["telegram_categories"]
+        elif not telegram_ready:
+            self.fields["telegram_categories"].disabled = True
+            self.fields["telegram_categories"].help_text = _(
+                "Link your Telegram below to receive notices there."
+            )
         if not sms_ready:
             self.fields["sms_categories"].disabled = True
             self.fields["sms_categories"].help_text = _(

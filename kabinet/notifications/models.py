@@ -168,3 +168,36 @@ class MobilePhone(models.Model):
     @property
     def confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+class TelegramLink(models.Model):
+    """A user's Telegram chat with the operator's bot, made by a one-time deep link."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="telegram_link"
+    )
+    # A private chat's id is the Telegram user's id; one chat serves one Kabinet login.
+    chat_id = models.BigIntegerField(_("Telegram chat"), unique=True)
+    username = models.CharField(_("Telegram username"), max_length=64, blank=True)
+    name = models.CharField(_("name in Telegram"), max_length=200, blank=True)
+    linked_at = models.DateTimeField(_("linked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Telegram link")
+        verbose_name_plural = _("Telegram links")
+
+    def __str__(self) -> str:
+        return f"@{self.username}" if self.username else self.name or str(self.chat_id)
+
+
+class TelegramLinkToken(models.Model):
+    """The start parameter of a deep link (t.me/<bot>?start=<token>): valid 15 minutes, used
+    once. Only its hash is kept; a new link makes the user's earlier unused ones void."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link token of {self.user_id}"

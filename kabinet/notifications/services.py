@@ -47,7 +47,7 @@ def notification_send(
     email: bool = True,
     batch: str = "",
 ) -> list[Notification]:
-    """Notify users in the cabinet and, where they want it, by e-mail and SMS.
+    """Notify users in the cabinet and, where they want it, by e-mail, SMS and Telegram.
 
     ``title`` and ``body`` may be lazy translations with ``%(name)s`` placeholders: each
     user gets them in their own language. Plain strings are never formatted.
@@ -206,21 +206,38 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
 
 
 def notification_set_preferences(
-    *, user: User, email_categories: Iterable[str], sms_categories: Iterable[str] = ()
+    *,
+    user: User,
+    email_categories: Iterable[str],
+    sms_categories: Iterable[str] = (),
+    telegram_categories: Iterable[str] = (),
 ) -> None:
     wanted_email, wanted_sms = set(email_categories), set(sms_categories)
+    wanted_telegram = set(telegram_categories)
     with transaction.atomic():
         for category in Category.values:
             NotificationPreference.objects.update_or_create(
                 user=user,
                 category=category,
-                defaults={"by_email": category in wanted_email, "by_sms": category in wanted_sms},
+                defaults={
+                    "by_email": category in wanted_email,
+                    "by_sms": category in wanted_sms,
+                    "by_telegram": category in wanted_telegram,
+                },
             )
 
 
 def notification_sms_categories(*, user: User) -> set[str]:
     return set(
         NotificationPreference.objects.filter(user=user, by_sms=True).values_list(
+            "category", flat=True
+        )
+    )
+
+
+def notification_telegram_categories(*, user: User) -> set[str]:
+    return set(
+        NotificationPreference.objects.filter(user=user, by_telegram=True).values_list(
             "category", flat=True
         )
     )

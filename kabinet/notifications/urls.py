@@ -14,6 +14,8 @@ account_urlpatterns = [
     path("notifications/phone/", views.phone_start, name="phone_start"),
     path("notifications/phone/confirm/", views.phone_confirm, name="phone_confirm"),
     path("notifications/phone/remove/", views.phone_remove, name="phone_remove"),
+    path("notifications/telegram/link/", views.telegram_link, name="telegram_link"),
+    path("notifications/telegram/unlink/", views.telegram_unlink, name="telegram_unlink"),
 ]
 
 manager_urlpatterns = [

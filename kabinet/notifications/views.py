@@ -1,19 +1,23 @@
 from __future__ import annotations
 
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.accounts.forms import NotificationPreferencesForm, PhoneCodeForm, PhoneForm
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views import safe_next
+from kabinet.core.ratelimit import Limit, RateLimited, ratelimit_enforce
 
-from . import phones, services
-from .models import MobilePhone, Notification
+from . import phones, services, telegram
+from .models import MobilePhone, Notification, TelegramLink
 
 
 def notification_list(request: AuthedHttpRequest) -> HttpResponse:
@@ -59,27 +63,38 @@ def notification_open(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return redirect(target or "account:notifications")
 
 
+def _preferences_form(
+    request: AuthedHttpRequest, phone: MobilePhone | None, link: TelegramLink | None
+) -> NotificationPreferencesForm:
+    user = request.user
+    return NotificationPreferencesForm(
+        request.POST if request.method == "POST" else None,
+        sms_ready=bool(phone and phone.confirmed),
+        telegram_ready=link is not None,
+        telegram_offered=telegram.configured() or link is not None,
+        initial={
+            "email_categories": sorted(services.notification_email_categories(user=user)),
+            "sms_categories": sorted(services.notification_sms_categories(user=user)),
+            "telegram_categories": sorted(services.notification_telegram_categories(user=user)),
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def notification_preferences(request: AuthedHttpRequest) -> HttpResponse:
     phone = MobilePhone.objects.filter(user=request.user).first()
-    sms_ready = bool(phone and phone.confirmed)
-    form = NotificationPreferencesForm(
-        request.POST or None,
-        sms_ready=sms_ready,
-        initial={
-            "email_categories": sorted(services.notification_email_categories(user=request.user)),
-            "sms_categories": sorted(services.notification_sms_categories(user=request.user)),
-        },
-    )
+    link = TelegramLink.objects.filter(user=request.user).first()
+    form = _preferences_form(request, phone, link)
     if request.method == "POST" and form.is_valid():
         services.notification_set_preferences(
             user=request.user,
             email_categories=form.cleaned_data["email_categories"],
             sms_categories=form.cleaned_data["sms_categories"],
+            telegram_categories=form.cleaned_data.get("telegram_categories") or (),
         )
         messages.success(request, _("Your notification settings are saved."))
         return redirect("account:notification_preferences")
-    return _preferences_page(request, form=form, phone=phone)
+    return _preferences_page(request, form=form, phone=phone, link=link)
 
 
 def _preferences_page(
@@ -87,22 +102,18 @@ def _preferences_page(
     *,
     form: NotificationPreferencesForm | None = None,
     phone: MobilePhone | None = None,
+    link: TelegramLink | None = None,
     phone_form: PhoneForm | None = None,
     code_form: PhoneCodeForm | None = None,
+    deep_link: str = "",
     status: int = 200,
 ) -> HttpResponse:
     if phone is None:
         phone = MobilePhone.objects.filter(user=request.user).first()
+    if link is None:
+        link = TelegramLink.objects.filter(user=request.user).first()
     if form is None:
-        form = NotificationPreferencesForm(
-            sms_ready=bool(phone and phone.confirmed),
-            initial={
-                "email_categories": sorted(
-                    services.notification_email_categories(user=request.user)
-                ),
-                "sms_categories": sorted(services.notification_sms_categories(user=request.user)),
-            },
-        )
+        form = _preferences_form(request, phone, link)
     return render(
         request,
         "notifications/preferences.html",
@@ -111,9 +122,45 @@ def _preferences_page(
             "phone": phone,
             "phone_form": phone_form or PhoneForm(),
             "code_form": code_form or PhoneCodeForm(),
+            "telegram_link": link,
+            "telegram_configured": telegram.configured(),
+            "telegram_bot": settings.KABINET_TELEGRAM_BOT_USERNAME,
+            "deep_link": deep_link,
+            "deep_link_qr": _qr_svg(deep_link) if deep_link else "",
         },
         status=status,
     )
+
+
+def _qr_svg(uri: str) -> SafeString:
+    # Inline SVG: no data: URL, nothing for the Content-Security-Policy to block.
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=4, border=3, dark="#000", light="#fff", title=_("QR code of the link")
+    )
+    return mark_safe(svg)
+
+
+@require_POST
+def telegram_link(request: AuthedHttpRequest) -> HttpResponse:
+    """A fresh one-time deep link to the bot, shown with its QR code for a phone's camera."""
+    if not telegram.configured():
+        messages.error(request, _("Telegram notices are not set up by the operator."))
+        return redirect("account:notification_preferences")
+    try:
+        ratelimit_enforce(
+            request, "telegram_link", Limit(f"telegram-link:user:{request.user.pk}", 20, 3600)
+        )
+    except RateLimited as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("account:notification_preferences")
+    return _preferences_page(request, deep_link=telegram.link_start(user=request.user))
+
+
+@require_POST
+def telegram_unlink(request: AuthedHttpRequest) -> HttpResponse:
+    if telegram.link_remove(user=request.user):
+        messages.success(request, _("Telegram is unlinked; the bot will not write to you."))
+    return redirect("account:notification_preferences")
 
 
 @require_POST

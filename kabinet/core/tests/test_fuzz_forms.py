@@ -773,6 +773,20 @@ ENTRIES: list[Entry] = [
         lambda w: "/account/notifications/phone/remove/",
         show=lambda w: [("client", "/account/notifications/settings/")],
     ),
+    # Telegram: a one-time deep link to the bot, and unlinking.
+    Entry(
+        "account:telegram_link",
+        "client",
+        lambda w: "/account/notifications/telegram/link/",
+        may_change=frozenset({"notifications.TelegramLinkToken", "core.RateLimitBucket"}),
+        show=lambda w: [("client", "/account/notifications/settings/")],
+    ),
+    Entry(
+        "account:telegram_unlink",
+        "client",
+        lambda w: "/account/notifications/telegram/unlink/",
+        show=lambda w: [("client", "/account/notifications/settings/")],
+    ),
     Entry(
         "cabinet:statements",
         "client",
@@ -1089,6 +1103,7 @@ FUZZED_ELSEWHERE = {
     "site:pay_terminal": "kabinet/payments/tests/test_fuzz.py (signed requests and garbage)",
     "site:pay_osmp": "kabinet/payments/tests/test_osmp.py (hypothesis over every parameter)",
     "site:pay_yookassa_notify": "kabinet/payments/tests/test_yookassa.py (garbage, lies, replays)",
+    "site:telegram_webhook": "kabinet/chatbot/tests/test_webhook.py (forged, replayed, garbage)",
     # Wagtail's front-end views for private pages; the site has no private pages.
     "wagtailcore_authenticate_with_password": "Wagtail's own (page privacy is not used)",
     "wagtailcore_login": "Wagtail's own; WAGTAIL_FRONTEND_LOGIN_URL sends people to /login/",
