@@ -18,7 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from telebot import types
 
 from kabinet.accounts.models import Client, ClientStatus, User
@@ -200,7 +200,11 @@ def _balance(client: Client) -> str:
         lines.append(_("Nothing is being spent now."))
     elif forecast.runs_out_on is not None:
         lines.append(
-            _("Enough for about %(days)s days (until %(date)s) at %(daily)s a day.")
+            ngettext(
+                "Enough for about %(days)s day (until %(date)s) at %(daily)s a day.",
+                "Enough for about %(days)s days (until %(date)s) at %(daily)s a day.",
+                forecast.days_left or 0,
+            )
             % {
                 "days": forecast.days_left,
                 "date": _date(forecast.runs_out_on),

@@ -27,6 +27,8 @@ UNSIGNED_MACHINE_ENDPOINTS = {
     "/pay/osmp/": "QIWI/OSMP agents: HTTP Basic and an address allow-list (test_osmp.py)",
     "/pay/yookassa/notify/": "YooKassa's notifications: the body is never trusted, the payment "
     "is read back from the API (test_yookassa.py)",
+    "/telegram/webhook/": "Telegram's updates: the secret token given to setWebhook is checked "
+    "before anything is read (chatbot/tests/test_webhook.py)",
 }
 # Wagtail's admin API (Django REST framework): exempt at Django's level, but DRF's session
 # authentication enforces the CSRF check itself for signed-in users; the sweep checks it.
