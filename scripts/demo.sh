@@ -64,6 +64,10 @@ cat <<TXT
   An OSMP agent paying 500 RUB to contract 100001:
     curl -u demo-agent:demo-agent-password "http://127.0.0.1:8000/pay/osmp/?command=pay&txn_id=1001&txn_date=20261204120000&account=100001&sum=500.00"
 
+  The Telegram bot has no real bot here (messages go to var/telegram/): press "Link Telegram"
+  in Notifications → Settings, then play the chat with the token after start=:
+    .venv/bin/python manage.py telegram_message "/start <token>"   (then /balance, /pay, /requests)
+
   Demo logins (password demo12345):
     admin@kabinet.test            administrator
     manager@kabinet.test          manager

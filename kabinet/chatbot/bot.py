@@ -198,6 +198,11 @@ def _balance(client: Client) -> str:
         lines.append(_("The balance is used up: top it up to keep the service. /pay"))
     elif forecast.state == "none":
         lines.append(_("Nothing is being spent now."))
+    elif forecast.days_left is not None and forecast.days_left > 365:
+        lines.append(
+            _("Enough for over a year at %(daily)s a day.")
+            % {"daily": display_money(forecast.daily_spend)}
+        )
     elif forecast.runs_out_on is not None:
         lines.append(
             ngettext(

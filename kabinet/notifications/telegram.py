@@ -67,6 +67,16 @@ def link_start(*, user: User) -> str:
     return deep_link(token)
 
 
+def link_pending(link: str) -> bool:
+    """Whether a deep link made by ``link_start`` can still be used (not used, not expired)."""
+    token = link.rpartition("?start=")[2]
+    return TelegramLinkToken.objects.filter(
+        token_hash=_hash(token),
+        used_at__isnull=True,
+        created_at__gt=timezone.now() - LINK_TTL,
+    ).exists()
+
+
 def deep_link(token: str) -> str:
     return f"https://t.me/{settings.KABINET_TELEGRAM_BOT_USERNAME}?start={token}"
 
@@ -165,7 +175,7 @@ NOT_UNDERSTOOD = gettext_noop("Telegram's answer is not understood")
 def _configure_library() -> None:
     from telebot import apihelper
 
-    apihelper.API_URL = settings.KABINET_TELEGRAM_API_URL.rstrip("/") + "/bot{0}/{1}"
+    apihelper.API_URL = settings.KABINET_TELEGRAM_API_URL.rstrip("/") + "/bot{0}/{1}"  # type: ignore[assignment]
     apihelper.CONNECT_TIMEOUT = settings.KABINET_TELEGRAM_TIMEOUT
     apihelper.READ_TIMEOUT = settings.KABINET_TELEGRAM_TIMEOUT
 

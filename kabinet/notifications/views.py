@@ -105,7 +105,6 @@ def _preferences_page(
     link: TelegramLink | None = None,
     phone_form: PhoneForm | None = None,
     code_form: PhoneCodeForm | None = None,
-    deep_link: str = "",
     status: int = 200,
 ) -> HttpResponse:
     if phone is None:
@@ -114,6 +113,10 @@ def _preferences_page(
         link = TelegramLink.objects.filter(user=request.user).first()
     if form is None:
         form = _preferences_form(request, phone, link)
+    deep_link = request.session.get(DEEP_LINK_KEY, "")
+    if deep_link and not telegram.link_pending(deep_link):
+        request.session.pop(DEEP_LINK_KEY, None)
+        deep_link = ""
     return render(
         request,
         "notifications/preferences.html",
@@ -140,6 +143,9 @@ def _qr_svg(uri: str) -> SafeString:
     return mark_safe(svg)
 
 
+DEEP_LINK_KEY = "telegram_deep_link"
+
+
 @require_POST
 def telegram_link(request: AuthedHttpRequest) -> HttpResponse:
     """A fresh one-time deep link to the bot, shown with its QR code for a phone's camera."""
@@ -153,7 +159,10 @@ def telegram_link(request: AuthedHttpRequest) -> HttpResponse:
     except RateLimited as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("account:notification_preferences")
-    return _preferences_page(request, deep_link=telegram.link_start(user=request.user))
+    # Kept in the session and shown by the GET page, so that reloading it after pressing
+    # Start shows the linked account instead of posting the form again.
+    request.session[DEEP_LINK_KEY] = telegram.link_start(user=request.user)
+    return redirect("account:notification_preferences")
 
 
 @require_POST

@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone, translation
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from kabinet.chatbot.models import ProcessedUpdate
-from kabinet.exchange.tests.conftest import peer, site_key  # noqa: F401
 from kabinet.exchange.tests.helpers import import_bytes
 from kabinet.forecast.selectors import client_forecast
 from kabinet.lib.money import display_money
@@ -96,8 +96,8 @@ def tg() -> Telegram:
 
 
 def deep_link_token(http: HttpClient) -> str:
-    response = http.post("/account/notifications/telegram/link/")
-    assert response.status_code == 200
+    response = http.post("/account/notifications/telegram/link/", follow=True)
+    assert response.redirect_chain == [("/account/notifications/settings/", 302)]
     html = response.content.decode()
     match = re.search(r'href="https://t\.me/kabinet_test_bot\?start=([A-Za-z0-9_-]+)"', html)
     assert match, html
@@ -128,8 +128,9 @@ def test_linking_from_the_profile(as_client, client_user, tg):
     )
     # Balance alerts now also go to Telegram; the profile shows the link and the column.
     assert NotificationPreference.objects.get(user=client_user, category="payment").by_telegram
+    # Reloading the page after pressing Start shows the linked account, not the used link.
     page = as_client.get("/account/notifications/settings/").content.decode()
-    assert "Linked to @anna_b in Telegram" in page
+    assert "Linked to @anna_b in Telegram" in page and "t.me/" not in page
     assert (
         'name="telegram_categories"' in page
         and "disabled" not in page.split('name="telegram_categories"')[1].split(">")[0]

@@ -90,7 +90,8 @@ def test_blocked_bot_fails_for_good_in_words(api, linked_user, as_manager):
             (
                 "raw",
                 429,
-                '{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 900","parameters":{"retry_after":900}}',
+                '{"ok":false,"error_code":429,"description":"Too Many Requests: retry after'
+                ' 900","parameters":{"retry_after":900}}',
             ),
             "less often",
         ),
@@ -172,7 +173,7 @@ def test_the_command_says_what_is_missing(api, settings):
 def test_the_local_message_command_plays_the_bot(client_user, as_client, settings):
     settings.KABINET_TELEGRAM_BACKEND = "file"
     settings.KABINET_TELEGRAM_BOT_USERNAME = "kabinet_demo_bot"
-    html = as_client.post("/account/notifications/telegram/link/").content.decode()
+    html = as_client.post("/account/notifications/telegram/link/", follow=True).content.decode()
     token = html.split("start=")[1].split('"')[0]
     out = StringIO()
     call_command("telegram_message", f"/start {token}", "--chat", "1001", stdout=out)
