@@ -113,6 +113,7 @@ def linked(as_client, client_user, tg) -> Telegram:
 
 
 def test_linking_from_the_profile(as_client, client_user, tg):
+    assert "not linked" in as_client.get("/account/").content.decode()
     page = as_client.get("/account/notifications/settings/").content.decode()
     assert 'data-testid="telegram-link"' in page
     token = deep_link_token(as_client)
@@ -131,6 +132,8 @@ def test_linking_from_the_profile(as_client, client_user, tg):
     # Reloading the page after pressing Start shows the linked account, not the used link.
     page = as_client.get("/account/notifications/settings/").content.decode()
     assert "Linked to @anna_b in Telegram" in page and "t.me/" not in page
+    profile = as_client.get("/account/").content.decode()
+    assert 'data-testid="profile-telegram">@anna_b' in profile
     assert (
         'name="telegram_categories"' in page
         and "disabled" not in page.split('name="telegram_categories"')[1].split(">")[0]
