@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "kabinet.accounting",
     "kabinet.forecast",
     "kabinet.chatbot",
+    "kabinet.continuity",
     "kabinet.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

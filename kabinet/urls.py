@@ -40,6 +40,7 @@ APPS = [
     "accounting",
     "forecast",
     "chatbot",
+    "continuity",
 ]
 
 

@@ -7,3 +7,8 @@ from django.dispatch import Signal
 # Sent inside the import's transaction for each payment billing received (a bank transfer);
 # ``payment`` is the new Payment.
 payment_received = Signal()
+
+# Sent inside the transaction that credits money to a client's balance, whatever the channel
+# (a captured card payment, a terminal's or an agent's, a bank transfer billing received):
+# ``payment`` and the ``amount`` credited. Promised payments are paid back from it.
+payment_credited = Signal()

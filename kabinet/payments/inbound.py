@@ -95,6 +95,7 @@ def _apply(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
             HOW[data["channel"]],
         )
         events.payment_received.send(sender=Payment, payment=payment)
+        events.payment_credited.send(sender=Payment, payment=payment, amount=payment.amount)
 
 
 def register() -> None:

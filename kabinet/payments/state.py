@@ -27,6 +27,7 @@ from kabinet.lib.money import LocalMoney, format_money
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 
+from . import events
 from .models import (
     ZERO,
     Channel,
@@ -194,6 +195,7 @@ def post_capture(payment: Payment, *, amount: Decimal, at: datetime) -> None:
             "provider": payment.provider,
         },
     )
+    events.payment_credited.send(sender=Payment, payment=payment, amount=amount)
 
 
 def credit_final(payment: Payment, *, at: datetime, how: Any) -> None:

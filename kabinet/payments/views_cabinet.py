@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views_cabinet import current_client
+from kabinet.continuity.services import open_credit
 from kabinet.forecast.selectors import client_forecast
 
 from . import selectors, services
@@ -38,6 +39,7 @@ def payments(request: AuthedHttpRequest) -> HttpResponse:
             "held": selectors.client_held_amount(client=client),
             "page": page,
             "moneyback_hours": settings.KABINET_MONEYBACK_HOURS,
+            "credit": open_credit(client),
         },
     )
 

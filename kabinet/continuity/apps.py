@@ -1,0 +1,23 @@
+from django.utils.translation import gettext_lazy as _
+
+from kabinet.core import appconfig
+
+
+class ContinuityConfig(appconfig.KabinetAppConfig):
+    """Service that never stops for a client who pays: promised payments."""
+
+    name = "kabinet.continuity"
+    label = "continuity"
+    verbose_name = _("Promised payments")
+    periodic_jobs = (("continuity.pass", "kabinet.continuity.tasks.credits_pass_task", 3600),)
+    demo_loader = "kabinet.continuity.demo.load"
+    demo_order = 160
+
+    def ready(self) -> None:
+        from kabinet.exchange.registry import register_outbound
+        from kabinet.payments.events import payment_credited
+
+        from . import receivers
+
+        register_outbound("credit.promised", "credit.ended")
+        payment_credited.connect(receivers.credit_covered, dispatch_uid="continuity.covered")

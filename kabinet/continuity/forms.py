@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kabinet.lib.money import display_money
+from kabinet.payments.forms import amount_field, parse_amount_input
+
+from .models import CreditRules, CreditStatus
+
+
+class TakeForm(forms.Form):
+    amount = amount_field()
+    accept = forms.BooleanField(
+        label=_("I have read the terms and take the promised payment on them"), required=True
+    )
+
+    def __init__(self, *args: Any, limit: Decimal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+        self.fields["amount"].help_text = _("From 1 ₽ to %(limit)s.") % {
+            "limit": display_money(limit)
+        }
+
+    def clean_amount(self) -> Decimal:
+        amount = parse_amount_input(self.cleaned_data["amount"])
+        if not Decimal("1.00") <= amount <= self.limit:
+            raise forms.ValidationError(
+                _("The amount must be from 1 ₽ to %(limit)s."),
+                code="range",
+                params={"limit": display_money(self.limit)},
+            )
+        return amount
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Why it is revoked"), max_length=300)
+
+
+class RulesForm(forms.ModelForm):
+    class Meta:
+        model = CreditRules
+        fields = ["enabled", "max_amount", "max_share", "valid_days", "per_30_days"]
+
+    def clean_max_share(self) -> int:
+        value = self.cleaned_data["max_share"]
+        if value > 1000:
+            raise forms.ValidationError(_("At most 1000 %."))
+        return value
+
+    def clean_valid_days(self) -> int:
+        value = self.cleaned_data["valid_days"]
+        if not 1 <= value <= 60:
+            raise forms.ValidationError(_("From 1 to 60 days."))
+        return value
+
+    def clean_per_30_days(self) -> int:
+        value = self.cleaned_data["per_30_days"]
+        if value > 30:
+            raise forms.ValidationError(_("At most 30."))
+        return value
+
+    def clean_max_amount(self) -> Decimal:
+        value = self.cleaned_data["max_amount"]
+        if value < 0 or value > Decimal("1000000"):
+            raise forms.ValidationError(_("From 0 to 1 000 000 ₽."))
+        return value
+
+
+class BarForm(forms.Form):
+    contract = forms.CharField(label=_("Contract"), max_length=20)
+    reason = forms.CharField(label=_("Why"), max_length=300)
+
+
+FILTERS = [
+    ("open", _("Open")),
+    ("overdue", _("Overdue")),
+    ("paid", CreditStatus.PAID.label),
+    ("revoked", CreditStatus.REVOKED.label),
+    ("", _("All")),
+]
+
+
+class CreditFilterForm(forms.Form):
+    state = forms.ChoiceField(label=_("Show"), required=False, choices=FILTERS)
+    contract = forms.CharField(label=_("Contract"), required=False, max_length=20)

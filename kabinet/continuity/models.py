@@ -1,0 +1,127 @@
+"""Promised payments (обещанный платёж): a short credit a company's administrator takes in
+the cabinet when the balance is low, granted at once within the operator's rules."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kabinet.accounts.models import Client
+
+
+class CreditRules(models.Model):
+    """The operator's rules for promised payments (one row; managers change it, audited)."""
+
+    enabled = models.BooleanField(_("promised payments on"), default=True)
+    max_amount = models.DecimalField(
+        _("at most, ₽"), max_digits=12, decimal_places=2, default=Decimal("3000.00")
+    )
+    # 0: no share limit; otherwise the limit is also at most this share of a month's charges.
+    max_share = models.PositiveSmallIntegerField(_("at most, % of a month's charges"), default=100)
+    valid_days = models.PositiveSmallIntegerField(_("valid for, days"), default=5)
+    per_30_days = models.PositiveSmallIntegerField(_("at most per 30 days"), default=2)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("promised payment rules")
+        verbose_name_plural = _("promised payment rules")
+
+    def __str__(self) -> str:
+        return "promised payment rules"
+
+
+class CreditBar(models.Model):
+    """A client a manager barred from promised payments; lifting keeps the row."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="credit_bars")
+    reason = models.CharField(_("reason"), max_length=300)
+    barred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    barred_at = models.DateTimeField(_("barred"), default=timezone.now)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("promised payment bar")
+        verbose_name_plural = _("promised payment bars")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(lifted_at__isnull=True), name="credit_bar_one_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.reason}"
+
+
+class CreditStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PAID = "paid", _("Paid back")
+    EXPIRED = "expired", _("Overdue")
+    REVOKED = "revoked", _("Revoked")
+
+
+class PromisedPayment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="promised_payments")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    # Payments credited after the grant, counted towards paying it back.
+    paid_amount = models.DecimalField(
+        _("paid back"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=CreditStatus.choices, default=CreditStatus.OPEN
+    )
+    granted_at = models.DateTimeField(_("granted"), default=timezone.now)
+    valid_until = models.DateTimeField(_("pay back by"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # What the person agreed to, as shown before confirming.
+    terms = models.TextField(_("terms"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoke_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("promised payment")
+        verbose_name_plural = _("promised payments")
+        ordering = ["-granted_at"]
+        constraints = [
+            # Two requests at once can never both grant: one open credit per client.
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(status="open"), name="credit_one_open"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["client", "-granted_at"], name="credit_client_idx"),
+            models.Index(fields=["status", "valid_until"], name="credit_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.amount} {self.status}"
+
+    @property
+    def left_to_pay(self) -> Decimal:
+        return max(self.amount - self.paid_amount, Decimal("0.00"))
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == CreditStatus.EXPIRED or (
+            self.status == CreditStatus.OPEN and self.valid_until < timezone.now()
+        )
