@@ -81,6 +81,16 @@ CREATE TABLE IF NOT EXISTS invoices (
     purpose TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS invoices_number ON invoices (number);
+CREATE TABLE IF NOT EXISTS credits (
+    credit_id TEXT PRIMARY KEY,
+    contract TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    granted_at TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    ended_at TEXT,
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS credits_contract ON credits (contract);
 CREATE TABLE IF NOT EXISTS received (
     payment_id TEXT PRIMARY KEY,
     contract TEXT NOT NULL,

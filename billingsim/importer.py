@@ -235,6 +235,14 @@ _SQL = {
     "payment.captured": "INSERT OR IGNORE INTO payments VALUES (?, ?, ?, ?, ?)",
     # An invoice id counts once; billing keeps the first version it saw.
     "invoice.issued": "INSERT OR IGNORE INTO invoices VALUES (?, ?, ?, ?, ?, ?)",
+    # A promised payment counts once; its end is recorded once (the first end wins).
+    "credit.promised": (
+        "INSERT OR IGNORE INTO credits (credit_id, contract, amount_cents, granted_at, "
+        "valid_until) VALUES (?, ?, ?, ?, ?)"
+    ),
+    "credit.ended": (
+        "UPDATE credits SET ended_at = ?, reason = ? WHERE credit_id = ? AND ended_at IS NULL"
+    ),
     # Partial refunds of one payment are separate records, so each one counts.
     "payment.refunded": (
         "INSERT INTO refunds (payment_key, contract, amount_cents, refunded_at) VALUES (?, ?, ?, ?)"
@@ -271,6 +279,16 @@ def _row(record: Record) -> tuple[Any, ...]:
             wire_to_cents(d["amount"]),
             d["purpose"],
         )
+    if record.type == "credit.promised":
+        return (
+            d["credit_id"],
+            d["contract"],
+            wire_to_cents(d["amount"]),
+            d["granted_at"],
+            d["valid_until"],
+        )
+    if record.type == "credit.ended":
+        return (d["ended_at"], d["reason"], d["credit_id"])
     if record.type == "subscription.upserted":
         return (
             identifier(d, "subscription_id"),
@@ -374,7 +392,7 @@ class _Applier:
         self.conn.executemany(
             "INSERT INTO seen_records (id, package_sequence) VALUES (?, ?)", fresh
         )
-        # Table order within a batch is free: no table's rows depend on another's.
+        # Rows go in _SQL order: a credit.ended follows its credit.promised in one batch.
         for record_type, params in rows.items():
             if params:
                 self.conn.executemany(_SQL[record_type], params)

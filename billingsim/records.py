@@ -17,6 +17,7 @@ from billingsim.money import MONEY_RE
 CLIENT_STATUSES = ("active", "suspended", "closed")
 VISIBILITIES = ("public", "archived", "exclusive")
 CHANNELS = ("card", "terminal")
+CREDIT_END_REASONS = ("paid", "expired", "revoked")
 
 # Canonical hyphenated UUID, version 4, RFC 4122 variant: the contract says "<uuid4>".
 _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.I)
@@ -80,10 +81,31 @@ FIELDS: dict[str, tuple[tuple[str, str | tuple[str, ...]], ...]] = {
         ("amount", MONEY_POSITIVE),
         ("purpose", TEXT_OR_EMPTY),
     ),
+    # December 2026 (second list): promised payments granted in the cabinet and their end.
+    "credit.promised": (
+        ("contract", TEXT),
+        ("credit_id", TEXT),
+        ("amount", MONEY_POSITIVE),
+        ("granted_at", TIMESTAMP),
+        ("valid_until", TIMESTAMP),
+    ),
+    "credit.ended": (
+        ("contract", TEXT),
+        ("credit_id", TEXT),
+        ("ended_at", TIMESTAMP),
+        ("reason", CREDIT_END_REASONS),
+    ),
 }
 # Records whose contract must already be known (earlier in the package or before).
 NEEDS_KNOWN_CONTRACT = frozenset(
-    {"subscription.upserted", "payment.captured", "payment.refunded", "invoice.issued"}
+    {
+        "subscription.upserted",
+        "payment.captured",
+        "payment.refunded",
+        "invoice.issued",
+        "credit.promised",
+        "credit.ended",
+    }
 )
 
 

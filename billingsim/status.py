@@ -37,6 +37,7 @@ def collect_status(conn: sqlite3.Connection, contract: str | None = None) -> dic
                 "received": format_cents(_sum(conn, "received", c)),
                 "refunds": format_cents(_sum(conn, "refunds", c)),
                 "charges": format_cents(_sum(conn, "charges", c)),
+                "open_credit": format_cents(_open_credit(conn, c)),
             }
         )
     return {
@@ -52,6 +53,16 @@ _SUMS = {
     table: f"SELECT COALESCE(SUM(amount_cents), 0) FROM {table} WHERE contract = ?"  # noqa: S608
     for table in ("payments", "received", "refunds", "charges")
 }
+
+
+def _open_credit(conn: sqlite3.Connection, contract: str) -> int:
+    """Promised payments granted on the website and not ended: billing does not suspend the
+    contract for a debt they cover before their valid_until."""
+    row = conn.execute(
+        "SELECT COALESCE(SUM(amount_cents), 0) FROM credits WHERE contract = ? AND ended_at IS NULL",
+        (contract,),
+    ).fetchone()
+    return int(row[0])
 
 
 def _sum(conn: sqlite3.Connection, table: str, contract: str) -> int:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from telebot import types
 
 from kabinet.accounts.models import Client, ClientStatus, User
+from kabinet.continuity.services import open_credit
 from kabinet.forecast.selectors import client_forecast
 from kabinet.lib.money import display_money
 from kabinet.notifications import telegram
@@ -218,6 +219,17 @@ def _balance(client: Client) -> str:
         )
     if client.status == ClientStatus.SUSPENDED:
         lines.append(_("The service is suspended."))
+    credit = open_credit(client)
+    if credit is not None:
+        lines.append(
+            _("Promised payment: %(left)s left to pay back by %(until)s.")
+            % {
+                "left": display_money(credit.left_to_pay),
+                "until": formats.date_format(
+                    timezone.localtime(credit.valid_until), "SHORT_DATETIME_FORMAT"
+                ),
+            }
+        )
     lines.append(_url("cabinet:payments"))
     return "\n".join(lines)
 

@@ -76,8 +76,8 @@ class BarForm(forms.Form):
 
 
 FILTERS = [
-    ("open", _("Open")),
-    ("overdue", _("Overdue")),
+    ("open", CreditStatus.OPEN.label),
+    ("overdue", CreditStatus.EXPIRED.label),
     ("paid", CreditStatus.PAID.label),
     ("revoked", CreditStatus.REVOKED.label),
     ("", _("All")),

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kabinet.accounts.models import Client
 
@@ -23,7 +24,9 @@ class CreditRules(models.Model):
         _("at most, ₽"), max_digits=12, decimal_places=2, default=Decimal("3000.00")
     )
     # 0: no share limit; otherwise the limit is also at most this share of a month's charges.
-    max_share = models.PositiveSmallIntegerField(_("at most, % of a month's charges"), default=100)
+    max_share = models.PositiveSmallIntegerField(
+        _("at most, percent of a month's charges"), default=100
+    )
     valid_days = models.PositiveSmallIntegerField(_("valid for, days"), default=5)
     per_30_days = models.PositiveSmallIntegerField(_("at most per 30 days"), default=2)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
@@ -67,10 +70,10 @@ class CreditBar(models.Model):
 
 
 class CreditStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    PAID = "paid", _("Paid back")
-    EXPIRED = "expired", _("Overdue")
-    REVOKED = "revoked", _("Revoked")
+    OPEN = "open", pgettext_lazy("promised payment", "Open")
+    PAID = "paid", pgettext_lazy("promised payment", "Paid back")
+    EXPIRED = "expired", pgettext_lazy("promised payment", "Overdue")
+    REVOKED = "revoked", pgettext_lazy("promised payment", "Revoked")
 
 
 class PromisedPayment(models.Model):

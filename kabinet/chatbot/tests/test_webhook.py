@@ -342,3 +342,16 @@ def test_no_update_makes_a_server_error(message):
     response = tg.update({"update_id": 1, "message": message})
     assert response.status_code < 500
     ProcessedUpdate.objects.all().delete()
+
+
+def test_balance_mentions_an_open_promised_payment(
+    linked, company, client_user, subscribe, public_tariff
+):
+    from kabinet.continuity import services as continuity
+
+    subscribe(company, public_tariff)
+    agents.payment_accept_agent(
+        provider="osmp", txn_id="1", client=company, amount=Decimal("50.00"), txn_date="20261204"
+    )
+    continuity.credit_take(client=company, actor=client_user, amount=Decimal("300.00"))
+    assert f"Promised payment: {en_money(Decimal('300.00'))} left" in linked.says("/balance")

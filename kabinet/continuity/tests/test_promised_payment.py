@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test import TestCase
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kabinet.accounts.models import ClientStatus
 from kabinet.audit.models import AuditEntry
@@ -292,6 +292,7 @@ def test_one_of_two_requests_at_once_is_granted(transactional_db, low, client_us
     barrier = threading.Barrier(2)
 
     def worker() -> None:
+        translation.activate("en")  # a thread starts in the default language
         try:
             barrier.wait()
             for attempt in range(20):

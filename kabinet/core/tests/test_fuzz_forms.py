@@ -39,6 +39,7 @@ from kabinet.accounts.models import Membership, UserSession
 from kabinet.accounts.services import invitation_create
 from kabinet.catalog.models import TariffOffer, Visibility
 from kabinet.conftest import PASSWORD, english_client, logged_in
+from kabinet.continuity.services import bar_add, credit_take
 from kabinet.core.models import RateLimitBucket
 from kabinet.lib.signing import generate_key_pair
 from kabinet.lib.totp import secret_bytes, totp
@@ -184,9 +185,14 @@ def world(
     other_invoice = invoice_issue(
         client=other_company, actor=other_client_user, amount=Decimal("900.00"), period=period
     )
+    # A promised payment of the other company (its balance is 0: low), and a bar to lift.
+    credit = credit_take(client=other_company, actor=other_client_user, amount=Decimal("100.00"))
+    bar = bar_add(client=other_company, actor=manager, reason="Просрочки")
     mail.outbox.clear()
     return World(
         objects={
+            "credit": credit,
+            "bar": bar,
             "invoice": invoice,
             "other_invoice": other_invoice,
             "company": company,
@@ -772,6 +778,47 @@ ENTRIES: list[Entry] = [
         "client",
         lambda w: "/account/notifications/phone/remove/",
         show=lambda w: [("client", "/account/notifications/settings/")],
+    ),
+    # Promised payments: the client takes one; managers revoke, set the rules, bar and lift.
+    Entry(
+        "cabinet:promised_payment",
+        "client",
+        lambda w: "/cabinet/promised-payment/",
+        lambda w: {"amount": money("0", "1000") | TEXT, "accept": choice("on", "")},
+        show=lambda w: [("client", "/cabinet/promised-payment/"), ("client", "/cabinet/payments/")],
+    ),
+    Entry(
+        "manager:credit_revoke",
+        "manager",
+        lambda w: f"/manager/promised-payments/{w.credit.pk}/revoke/",
+        lambda w: {"reason": TEXT},
+        show=lambda w: [("manager", "/manager/promised-payments/?state=")],
+    ),
+    Entry(
+        "manager:credit_rules",
+        "manager",
+        lambda w: "/manager/promised-payments/rules/",
+        lambda w: {
+            "enabled": choice("on", ""),
+            "max_amount": money("0", "1000000") | TEXT,
+            "max_share": st.integers(-5, 2000).map(str) | TEXT,
+            "valid_days": st.integers(-1, 100).map(str) | TEXT,
+            "per_30_days": st.integers(-1, 40).map(str) | TEXT,
+        },
+        show=lambda w: [("manager", "/manager/promised-payments/rules/")],
+    ),
+    Entry(
+        "manager:credit_bar_add",
+        "manager",
+        lambda w: "/manager/promised-payments/bars/",
+        lambda w: {"contract": choice("100001", "100002", "999999") | TEXT, "reason": TEXT},
+        show=lambda w: [("manager", "/manager/promised-payments/rules/")],
+    ),
+    Entry(
+        "manager:credit_bar_lift",
+        "manager",
+        lambda w: f"/manager/promised-payments/bars/{w.bar.pk}/lift/",
+        show=lambda w: [("manager", "/manager/promised-payments/rules/")],
     ),
     # Telegram: a one-time deep link to the bot, and unlinking.
     Entry(

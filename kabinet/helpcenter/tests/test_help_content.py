@@ -20,6 +20,7 @@ from django.utils import translation
 
 from kabinet.accounting.models import InvoiceStatus
 from kabinet.accounts.models import ClientStatus
+from kabinet.continuity.models import CreditStatus
 from kabinet.exchange.models import PackageStatus
 from kabinet.forecast.models import ThresholdKind
 from kabinet.helpcenter.content import CONTENT_DIR, LANGUAGES, parse_article
@@ -88,6 +89,8 @@ STATUSES: list[tuple[str, str, type[models.TextChoices]]] = [
     ("manager", "19-bank-transfers", InvoiceStatus),
     ("client", "15-forecast", ThresholdKind),
     ("manager", "20-sms-deliveries", DeliveryStatus),
+    ("client", "17-promised-payment", CreditStatus),
+    ("manager", "21-promised-payments", CreditStatus),
 ]
 
 
