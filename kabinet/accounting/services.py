@@ -127,8 +127,11 @@ def _next_number(year: int) -> tuple[int, str]:
     return counter.last, f"{prefix}{year}-{counter.last:05d}"
 
 
-def invoice_issue(*, client: Client, actor: User, amount: Decimal, period: dt.date) -> Invoice:
-    """Number, date and record an invoice; billing hears of it as ``invoice.issued``."""
+def invoice_issue(
+    *, client: Client, actor: User | None, amount: Decimal, period: dt.date
+) -> Invoice:
+    """Number, date and record an invoice; billing hears of it as ``invoice.issued``.
+    ``actor`` None: Kabinet issued it by itself (an automatic invoice)."""
     if client.status == ClientStatus.CLOSED:
         raise ValidationError(_("The contract is closed: no invoices can be issued."))
     low, high = settings.KABINET_INVOICE_MIN, settings.KABINET_INVOICE_MAX

@@ -26,14 +26,21 @@ def send_invoice_email(invoice_id: str, to: str, sender_id: int | None, note: st
             "number": invoice.number,
             "operator": invoice.supplier.get("name", ""),
         }
+        facts = {
+            "number": invoice.number,
+            "amount": f"{invoice.amount:.2f}",
+            "contract": invoice.client.contract_number,
+            "operator": invoice.supplier.get("name", ""),
+        }
         lines = [
             _("%(who)s sent you invoice № %(number)s for %(amount)s ₽ (contract %(contract)s).")
-            % {
-                "who": sender.get_full_name() or sender.email if sender else _("Someone"),
-                "number": invoice.number,
-                "amount": f"{invoice.amount:.2f}",
-                "contract": invoice.client.contract_number,
-            },
+            % {"who": sender.get_full_name() or sender.email, **facts}
+            if sender
+            else _(
+                "%(operator)s issued invoice № %(number)s for %(amount)s ₽ (contract "
+                "%(contract)s) automatically: the balance is running low."
+            )
+            % facts,
             _("The PDF is attached; its QR code fills in a payment in any Russian bank's app."),
         ]
         if note:

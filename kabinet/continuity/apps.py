@@ -4,7 +4,7 @@ from kabinet.core import appconfig
 
 
 class ContinuityConfig(appconfig.KabinetAppConfig):
-    """Service that never stops for a client who pays: promised payments."""
+    """Service that never stops for a client who pays: promised payments, automatic invoices."""
 
     name = "kabinet.continuity"
     label = "continuity"
@@ -15,9 +15,11 @@ class ContinuityConfig(appconfig.KabinetAppConfig):
 
     def ready(self) -> None:
         from kabinet.exchange.registry import register_outbound
+        from kabinet.forecast.events import balance_low
         from kabinet.payments.events import payment_credited
 
         from . import receivers
 
         register_outbound("credit.promised", "credit.ended")
         payment_credited.connect(receivers.credit_covered, dispatch_uid="continuity.covered")
+        balance_low.connect(receivers.balance_low, dispatch_uid="continuity.auto_invoice")

@@ -87,3 +87,47 @@ FILTERS = [
 class CreditFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("Show"), required=False, choices=FILTERS)
     contract = forms.CharField(label=_("Contract"), required=False, max_length=20)
+
+
+class AutoInvoiceForm(forms.Form):
+    enabled = forms.BooleanField(
+        label=_("Issue an invoice automatically when the low-balance alert fires"),
+        required=False,
+    )
+    days = forms.IntegerField(
+        label=_("The invoice tops the balance up to, days of spending"),
+        min_value=7,
+        max_value=90,
+        initial=30,
+    )
+    emails = forms.CharField(
+        label=_("Accounting e-mails"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Where the invoice's PDF goes: up to five addresses, one per line."),
+    )
+
+    def clean_emails(self) -> list[str]:
+        from django.core.validators import validate_email
+
+        found = [e.strip().lower() for e in self.cleaned_data["emails"].replace(",", " ").split()]
+        if len(found) > 5:
+            raise forms.ValidationError(_("At most five addresses."))
+        for address in found:
+            if len(address) > 254:
+                raise forms.ValidationError(_("An address is too long."))
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("“%(address)s” is not an e-mail address."), params={"address": address[:60]}
+                ) from None
+        return list(dict.fromkeys(found))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("enabled") and not data.get("emails"):
+            self.add_error(
+                "emails", _("Give at least one accounting e-mail to send the invoices to.")
+            )
+        return data

@@ -128,3 +128,45 @@ class PromisedPayment(models.Model):
         return self.status == CreditStatus.EXPIRED or (
             self.status == CreditStatus.OPEN and self.valid_until < timezone.now()
         )
+
+
+class AutoInvoicePolicy(models.Model):
+    """A company's standing order for automatic invoices: when its low-balance alert fires,
+    Kabinet issues an invoice that brings the balance to ``days`` of spending and e-mails the
+    PDF to the accounting contacts."""
+
+    client = models.OneToOneField(
+        Client, primary_key=True, on_delete=models.CASCADE, related_name="auto_invoice"
+    )
+    enabled = models.BooleanField(_("issue invoices automatically"), default=False)
+    days = models.PositiveSmallIntegerField(_("enough for, days"), default=30)
+    emails = models.TextField(_("accounting e-mails"), blank=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("automatic invoices")
+        verbose_name_plural = _("automatic invoices")
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.enabled}"
+
+    @property
+    def email_list(self) -> list[str]:
+        return [e for e in self.emails.split() if e]
+
+
+class AutoInvoice(models.Model):
+    """An invoice Kabinet issued by itself (at most one unpaid at a time per company)."""
+
+    invoice = models.OneToOneField(
+        "accounting.Invoice", primary_key=True, on_delete=models.PROTECT, related_name="+"
+    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_to = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return str(self.invoice_id)

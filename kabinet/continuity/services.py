@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from kabinet.accounting.models import InvoiceStatus
+from kabinet.accounting.services import invoice_issue
 from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, User
 from kabinet.audit.services import audit_record
+from kabinet.core.tasks import enqueue_on_commit
 from kabinet.exchange.outbox import outbox_record
 from kabinet.forecast.models import AlertPolicy
 from kabinet.forecast.selectors import Forecast, client_forecast
@@ -27,7 +31,14 @@ from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 from kabinet.payments.state import managers_for, wire_time
 
-from .models import CreditBar, CreditRules, CreditStatus, PromisedPayment
+from .models import (
+    AutoInvoice,
+    AutoInvoicePolicy,
+    CreditBar,
+    CreditRules,
+    CreditStatus,
+    PromisedPayment,
+)
 
 ZERO = Decimal("0.00")
 REMIND_BEFORE = dt.timedelta(hours=24)
@@ -449,3 +460,93 @@ def bar_lift(*, bar: CreditBar, actor: User) -> None:
         )
         if updated:
             audit_record(actor=actor, action="credit.unbar", obj=bar)
+
+
+# --- automatic invoices ---------------------------------------------------------------------
+
+
+def auto_invoice_amount(forecast: Forecast, days: int) -> Decimal:
+    """What brings the balance to ``days`` of spending, rounded up to 100 ₽ (0: nothing)."""
+    need = forecast.daily_spend * days - forecast.balance
+    if need <= 0:
+        return ZERO
+    hundreds = (need / 100).to_integral_value(rounding=ROUND_CEILING)
+    return (hundreds * 100).quantize(Decimal("0.01"))
+
+
+def open_auto_invoice(client: Client) -> AutoInvoice | None:
+    return (
+        AutoInvoice.objects.filter(client=client, invoice__status=InvoiceStatus.ISSUED)
+        .select_related("invoice")
+        .first()
+    )
+
+
+def auto_invoice_issue(*, client: Client, forecast: Forecast) -> AutoInvoice | None:
+    """Issue the company's automatic invoice, if it asked for them and has none unpaid, and
+    e-mail its PDF to the accounting contacts. Runs in the forecast pass's transaction (a
+    savepoint: a refused invoice changes nothing)."""
+    policy = AutoInvoicePolicy.objects.filter(client=client, enabled=True).first()
+    if policy is None or not policy.email_list or open_auto_invoice(client) is not None:
+        return None
+    amount = auto_invoice_amount(forecast, policy.days)
+    if amount <= 0:
+        return None
+    amount = min(max(amount, settings.KABINET_INVOICE_MIN), settings.KABINET_INVOICE_MAX)
+    period = timezone.localdate().replace(day=1)
+    try:
+        with transaction.atomic():
+            invoice = invoice_issue(client=client, actor=None, amount=amount, period=period)
+            auto = AutoInvoice.objects.create(
+                invoice=invoice, client=client, sent_to=" ".join(policy.email_list)
+            )
+            for address in policy.email_list:
+                enqueue_on_commit(
+                    "kabinet.accounting.tasks.send_invoice_email",
+                    str(invoice.pk),
+                    address,
+                    None,
+                    "",
+                )
+            notification_send(
+                users=_company(client),
+                category=Category.PAYMENT,
+                title=gettext_lazy("Invoice № %(number)s for %(amount)s was issued automatically"),
+                body=gettext_lazy(
+                    "The balance of contract %(contract)s is running low. The invoice's PDF "
+                    "is sent to %(emails)s."
+                ),
+                params={
+                    "number": invoice.number,
+                    "amount": LocalMoney(amount),
+                    "contract": client.contract_number,
+                    "emails": ", ".join(policy.email_list),
+                },
+                url=f"/cabinet/invoices/{invoice.pk}/",
+            )
+    except ValidationError:  # incomplete requisites: managers are told by accounting
+        return None
+    return auto
+
+
+def auto_invoice_update(*, client: Client, actor: User, data: dict[str, Any]) -> AutoInvoicePolicy:
+    if data["enabled"] and not data["emails"]:
+        raise ValidationError(_("Give at least one accounting e-mail to send the invoices to."))
+    with transaction.atomic():
+        policy, _created = AutoInvoicePolicy.objects.select_for_update().get_or_create(
+            client=client
+        )
+        before = {"enabled": policy.enabled, "days": policy.days, "emails": policy.emails}
+        policy.enabled = data["enabled"]
+        policy.days = data["days"]
+        policy.emails = "\n".join(data["emails"])
+        policy.updated_by = actor
+        policy.save()
+        audit_record(
+            actor=actor,
+            action="auto_invoice.settings",
+            obj=policy,
+            before=before,
+            after={"enabled": policy.enabled, "days": policy.days, "emails": policy.emails},
+        )
+    return policy

@@ -4,6 +4,7 @@ from . import views_cabinet, views_manager
 
 cabinet_urlpatterns = [
     path("promised-payment/", views_cabinet.promised_payment, name="promised_payment"),
+    path("auto-invoices/", views_cabinet.auto_invoices, name="auto_invoices"),
 ]
 
 manager_urlpatterns = [

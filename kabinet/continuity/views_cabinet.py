@@ -19,8 +19,8 @@ from kabinet.accounts.views_cabinet import current_client
 from kabinet.lib.money import display_money
 
 from . import services
-from .forms import TakeForm
-from .models import PromisedPayment
+from .forms import AutoInvoiceForm, TakeForm
+from .models import AutoInvoice, AutoInvoicePolicy, PromisedPayment
 
 
 @require_http_methods(["GET", "POST"])
@@ -71,5 +71,40 @@ def promised_payment(request: AuthedHttpRequest) -> HttpResponse:
                 :50
             ],
         },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def auto_invoices(request: AuthedHttpRequest) -> HttpResponse:
+    client = current_client(request)
+    is_admin = request.user.membership.is_admin
+    policy = AutoInvoicePolicy.objects.filter(client=client).first()
+    initial = (
+        {"enabled": policy.enabled, "days": policy.days, "emails": policy.emails}
+        if policy
+        else {"emails": request.user.email}
+    )
+    form = AutoInvoiceForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if not is_admin:
+            messages.error(request, _("Only the company's administrators change these settings."))
+            status = 403
+        elif form.is_valid():
+            services.auto_invoice_update(client=client, actor=request.user, data=form.cleaned_data)
+            messages.success(request, _("The automatic invoice settings are saved."))
+            return HttpResponseRedirect(reverse("cabinet:auto_invoices"))
+        else:
+            status = 400
+    auto = (
+        AutoInvoice.objects.filter(client=client)
+        .select_related("invoice")
+        .order_by("-created_at")[:10]
+    )
+    return render(
+        request,
+        "continuity/cabinet/auto_invoices.html",
+        {"form": form, "is_admin": is_admin, "policy": policy, "issued": auto},
         status=status,
     )

@@ -17,6 +17,7 @@ from kabinet.lib.money import LocalMoney
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import Notice, notification_send_many
 
+from . import events
 from .models import AlertPolicy, ClientForecast, ThresholdKind
 from .selectors import Forecast, forecasts_for
 
@@ -168,6 +169,12 @@ def _one_batch(clients: list[Client], today: dt.date, now: dt.datetime, result: 
             AlertPolicy.objects.bulk_create(new)
             AlertPolicy.objects.bulk_update(changed, ["armed", "last_alert_at"])
             notification_send_many(notices, category=Category.PAYMENT)
+            for client, _policy, forecast in due:
+                for _receiver, outcome in events.balance_low.send_robust(
+                    sender=ClientForecast, client=client, forecast=forecast
+                ):
+                    if isinstance(outcome, Exception):
+                        logger.error("balance_low receiver failed for %s: %r", client.pk, outcome)
             result.alerts += len(due)
     result.clients += len(clients)
 

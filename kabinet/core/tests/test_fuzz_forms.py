@@ -788,6 +788,17 @@ ENTRIES: list[Entry] = [
         show=lambda w: [("client", "/cabinet/promised-payment/"), ("client", "/cabinet/payments/")],
     ),
     Entry(
+        "cabinet:auto_invoices",
+        "client",
+        lambda w: "/cabinet/auto-invoices/",
+        lambda w: {
+            "enabled": choice("on", ""),
+            "days": st.integers(-1, 200).map(str) | TEXT,
+            "emails": choice("buh@baltlog.example", "a@b.example c@d.example", "") | TEXT,
+        },
+        show=lambda w: [("client", "/cabinet/auto-invoices/")],
+    ),
+    Entry(
         "manager:credit_revoke",
         "manager",
         lambda w: f"/manager/promised-payments/{w.credit.pk}/revoke/",
