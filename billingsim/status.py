@@ -59,7 +59,8 @@ def _open_credit(conn: sqlite3.Connection, contract: str) -> int:
     """Promised payments granted on the website and not ended: billing does not suspend the
     contract for a debt they cover before their valid_until."""
     row = conn.execute(
-        "SELECT COALESCE(SUM(amount_cents), 0) FROM credits WHERE contract = ? AND ended_at IS NULL",
+        "SELECT COALESCE(SUM(amount_cents), 0) FROM credits"
+        " WHERE contract = ? AND ended_at IS NULL",
         (contract,),
     ).fetchone()
     return int(row[0])

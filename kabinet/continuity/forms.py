@@ -125,7 +125,7 @@ class AutoInvoiceForm(forms.Form):
         return list(dict.fromkeys(found))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("enabled") and not data.get("emails"):
             self.add_error(
                 "emails", _("Give at least one accounting e-mail to send the invoices to.")
