@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,8 +23,8 @@ from telebot import types
 
 from kabinet.accounts.models import Client, ClientStatus, User
 from kabinet.continuity.services import open_credit
-from kabinet.forecast.selectors import client_forecast
-from kabinet.lib.money import display_money
+from kabinet.forecast.selectors import Forecast, client_forecast
+from kabinet.lib.money import display_money, round_up_to
 from kabinet.notifications import telegram
 from kabinet.servicedesk.models import OPEN_STATUSES, ServiceRequest
 
@@ -234,22 +234,18 @@ def _balance(client: Client) -> str:
     return "\n".join(lines)
 
 
-def suggested_amount(client: Client) -> Decimal | None:
+def suggested_amount(forecast: Forecast) -> Decimal | None:
     """The debt when the balance is below zero, else a month's spend, rounded up to 100 ₽."""
-    forecast = client_forecast(client)
     if forecast.balance < 0:
         amount = -forecast.balance
     else:
         amount = forecast.monthly_fees + forecast.usage_average
-    if amount <= 0:
-        return None
-    hundreds = (amount / 100).to_integral_value(rounding=ROUND_CEILING)
-    return Decimal(hundreds * 100).quantize(Decimal("0.01"))
+    return round_up_to(amount) if amount > 0 else None
 
 
 def _pay(client: Client) -> str:
     query = {"contract": client.contract_number}
-    amount = suggested_amount(client)
+    amount = suggested_amount(client_forecast(client))
     if amount is not None:
         query["amount"] = f"{amount:.2f}"
     link = f"{_url('site:pay')}?{urlencode(query)}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from kabinet.exchange.outbox import outbox_record
 from kabinet.forecast.models import AlertPolicy
 from kabinet.forecast.selectors import Forecast, client_forecast
 from kabinet.forecast.services import is_below
-from kabinet.lib.money import LocalMoney, display_money, format_money
+from kabinet.lib.money import LocalMoney, display_money, format_money, round_up_to
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 from kabinet.payments.state import managers_for, wire_time
@@ -468,10 +468,7 @@ def bar_lift(*, bar: CreditBar, actor: User) -> None:
 def auto_invoice_amount(forecast: Forecast, days: int) -> Decimal:
     """What brings the balance to ``days`` of spending, rounded up to 100 ₽ (0: nothing)."""
     need = forecast.daily_spend * days - forecast.balance
-    if need <= 0:
-        return ZERO
-    hundreds = (need / 100).to_integral_value(rounding=ROUND_CEILING)
-    return (hundreds * 100).quantize(Decimal("0.01"))
+    return round_up_to(need) if need > 0 else ZERO
 
 
 def open_auto_invoice(client: Client) -> AutoInvoice | None:

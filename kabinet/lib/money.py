@@ -43,3 +43,11 @@ class LocalMoney:
 
     def __repr__(self) -> str:
         return f"LocalMoney({self.amount!r})"
+
+
+def round_up_to(amount: Decimal, step: int = 100) -> Decimal:
+    """``amount`` rounded up to a whole ``step`` of roubles (suggested and invoiced sums)."""
+    from decimal import ROUND_CEILING
+
+    steps = (amount / step).to_integral_value(rounding=ROUND_CEILING)
+    return (steps * step).quantize(CENT)

@@ -42,6 +42,20 @@ def _bot(settings):
     settings.KABINET_TELEGRAM_WEBHOOK_SECRET = SECRET
 
 
+def update(update_id: int, text: str, chat: int = 555, chat_type: str = "private", **person):
+    """An Update with a text Message, as the Bot API documents them."""
+    sender = {"id": chat, "is_bot": False, "first_name": "Анна", "language_code": "en"}
+    sender.update(person)
+    message = {
+        "message_id": update_id,
+        "date": int(timezone.now().timestamp()),
+        "chat": {"id": chat, "type": chat_type},
+        "from": sender,
+        "text": text,
+    }
+    return {"update_id": update_id, "message": message}
+
+
 class Telegram:
     """Posts updates the way Telegram does: JSON, with the secret token header."""
 
@@ -61,20 +75,7 @@ class Telegram:
 
     def message(self, text: str, chat: int = 555, chat_type: str = "private", **person):
         self.update_id += 1
-        sender = {"id": chat, "is_bot": False, "first_name": "Анна", "language_code": "en"}
-        sender.update(person)
-        return self.update(
-            {
-                "update_id": self.update_id,
-                "message": {
-                    "message_id": self.update_id,
-                    "date": int(timezone.now().timestamp()),
-                    "chat": {"id": chat, "type": chat_type},
-                    "from": sender,
-                    "text": text,
-                },
-            }
-        )
+        return self.update(update(self.update_id, text, chat, chat_type, **person))
 
     def says(self, text: str, chat: int = 555, **person) -> str:
         """The bot's answer to a message, as the sendMessage call in the webhook's answer."""
@@ -263,16 +264,7 @@ def test_groups_and_other_updates_get_no_answer(linked):
 
 def test_forged_calls_change_nothing(as_client, client_user, tg, settings):
     token = deep_link_token(as_client)
-    body = {
-        "update_id": 77,
-        "message": {
-            "message_id": 1,
-            "date": 0,
-            "chat": {"id": 9, "type": "private"},
-            "from": {"id": 9, "is_bot": False, "first_name": "X"},
-            "text": f"/start {token}",
-        },
-    }
+    body = update(77, f"/start {token}", chat=9)
     assert tg.update(body, secret=None).status_code == 403
     assert tg.update(body, secret="wrong").status_code == 403
     assert tg.update(body, secret=SECRET + "x").status_code == 403
@@ -285,16 +277,7 @@ def test_forged_calls_change_nothing(as_client, client_user, tg, settings):
 
 def test_a_replayed_update_is_acted_on_once(as_client, client_user, tg):
     token = deep_link_token(as_client)
-    body = {
-        "update_id": 4242,
-        "message": {
-            "message_id": 1,
-            "date": 0,
-            "chat": {"id": 555, "type": "private"},
-            "from": {"id": 555, "is_bot": False, "first_name": "Анна"},
-            "text": f"/start {token}",
-        },
-    }
+    body = update(4242, f"/start {token}")
     first = tg.update(body)
     assert first.json()["method"] == "sendMessage"
     TelegramLink.objects.all().delete()

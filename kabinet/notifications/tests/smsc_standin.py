@@ -5,12 +5,12 @@ phones, mes, charset and fmt=3 answers {"id": N, "cnt": N}, or {"error": ..., "e
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from .standin import QuietHandler, serving
 
 
 class Gateway:
@@ -37,34 +37,19 @@ class Gateway:
 def smsc_gateway() -> Iterator[tuple[Gateway, str]]:
     gateway = Gateway()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             url = urlparse(self.path)
             params = {k: v[0] for k, v in parse_qs(url.query).items()}
             if url.path != "/sys/send.php":
-                self.send_response(404)
-                self.end_headers()
+                self.answer(404, "")
                 return
             gateway.requests.append(params)
             if params.get("fmt") != "3" or not params.get("phones") or not params.get("mes"):
                 status, body = 200, json.dumps({"error": "parameters error", "error_code": 1})
             else:
                 status, body = gateway.answer()
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(status, body, "application/json; charset=utf-8")
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield gateway, f"http://127.0.0.1:{server.server_port}/sys/send.php"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base:
+        yield gateway, f"{base}/sys/send.php"

@@ -8,13 +8,13 @@ It knows getMe, sendMessage, setWebhook, deleteWebhook, getWebhookInfo and setMy
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from .standin import QuietHandler, serving
 
 TOKEN = "123456:TEST-token_for-the-stand-in"
 USERNAME = "kabinet_test_bot"
@@ -115,7 +115,7 @@ def bot_api() -> Iterator[tuple[BotApi, str]]:
     """The stand-in on a free port; yields it and the base URL for KABINET_TELEGRAM_API_URL."""
     api = BotApi()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _serve(self, body: bytes) -> None:
             url = urlparse(self.path)
             params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -129,12 +129,7 @@ def bot_api() -> Iterator[tuple[BotApi, str]]:
                 status, answer = _fail(404, "Not Found")
             else:
                 status, answer = api.handle(parts[0][3:], parts[1], params)
-            data = answer.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(status, answer)
 
         def do_GET(self) -> None:
             self._serve(b"")
@@ -143,14 +138,5 @@ def bot_api() -> Iterator[tuple[BotApi, str]]:
             length = int(self.headers.get("Content-Length") or 0)
             self._serve(self.rfile.read(length) if length else b"")
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield api, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base:
+        yield api, base
