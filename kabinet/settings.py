@@ -377,6 +377,8 @@ KABINET_INVOICE_PREFIX = env_str("KABINET_INVOICE_PREFIX")
 KABINET_INVOICE_MIN = Decimal(env_str("KABINET_INVOICE_MIN", "100.00"))
 KABINET_INVOICE_MAX = Decimal(env_str("KABINET_INVOICE_MAX", "10000000.00"))
 KABINET_PAYMENT_MAX = Decimal(env_str("KABINET_PAYMENT_MAX", "500000.00"))
+# The most a card autopay charges at once (the administrator chooses up to this).
+KABINET_AUTOPAY_MAX = Decimal(env_str("KABINET_AUTOPAY_MAX", "50000.00"))
 
 # --- SMS and Telegram notices (kabinet/notifications/) --------------------------------------
 KABINET_SMS_BACKEND = env_str("KABINET_SMS_BACKEND", "file")

@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.lib.money import display_money
@@ -131,3 +132,56 @@ class AutoInvoiceForm(forms.Form):
                 "emails", _("Give at least one accounting e-mail to send the invoices to.")
             )
         return data
+
+
+class AutopayForm(forms.Form):
+    """Turning card autopay on: the amount charged when the balance runs low, the first
+    payment (which saves the card) and the e-mail for receipts; then the consent."""
+
+    amount = amount_field(label=_("Amount charged when the balance runs low"))
+    first_amount = amount_field(label=_("First payment now, which saves the card"))
+    email = forms.EmailField(label=_("E-mail for receipts"), max_length=254)
+    # Second step: the exact terms shown, and the administrator's agreement to them.
+    consent = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+    accept = forms.BooleanField(
+        label=_("I have read the terms and allow these charges"), required=False
+    )
+
+    def __init__(self, *args: Any, low: Decimal, high: Decimal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.low, self.high = low, high
+        self.fields["amount"].help_text = _("From %(low)s to %(high)s.") % {
+            "low": display_money(low),
+            "high": display_money(high),
+        }
+
+    def clean_amount(self) -> Decimal:
+        amount = parse_amount_input(self.cleaned_data["amount"])
+        if not self.low <= amount <= self.high:
+            raise forms.ValidationError(
+                _("The amount must be from %(low)s to %(high)s."),
+                code="range",
+                params={"low": display_money(self.low), "high": display_money(self.high)},
+            )
+        return amount
+
+    def clean_first_amount(self) -> Decimal:
+        amount = parse_amount_input(self.cleaned_data["first_amount"])
+        low, high = settings.KABINET_PAYMENT_MIN, settings.KABINET_PAYMENT_MAX
+        if not low <= amount <= high:
+            raise forms.ValidationError(
+                _("The amount must be from %(low)s to %(high)s."),
+                code="range",
+                params={"low": display_money(low), "high": display_money(high)},
+            )
+        return amount
+
+
+class AutopayAmountForm(forms.Form):
+    amount = amount_field(label=_("Amount charged when the balance runs low"))
+
+    def __init__(self, *args: Any, low: Decimal, high: Decimal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.low, self.high = low, high
+
+    clean_amount = AutopayForm.clean_amount

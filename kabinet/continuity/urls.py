@@ -5,6 +5,8 @@ from . import views_cabinet, views_manager
 cabinet_urlpatterns = [
     path("promised-payment/", views_cabinet.promised_payment, name="promised_payment"),
     path("auto-invoices/", views_cabinet.auto_invoices, name="auto_invoices"),
+    path("autopay/", views_cabinet.autopay, name="autopay"),
+    path("autopay/off/", views_cabinet.autopay_off, name="autopay_off"),
 ]
 
 manager_urlpatterns = [

@@ -136,6 +136,10 @@ class Payment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Card autopay: the payer asked the network to save the card (the first payment), or
+    # the website charged a saved card without the payer (every later one, one-stage).
+    save_card = models.BooleanField(_("card saved for autopay"), default=False)
+    autopay = models.BooleanField(_("autopay"), default=False)
     flagged = models.BooleanField(_("flagged"), default=False)
     flag_reason = models.TextField(_("why flagged"), blank=True)
     flagged_at = models.DateTimeField(null=True, blank=True)

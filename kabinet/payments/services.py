@@ -72,6 +72,7 @@ def payment_start_card(
     email: str = "",
     actor: User | None = None,
     method: str = "",
+    save_card: bool = False,
 ) -> Payment:
     """Create a card (or SBP) payment and ask its provider for it; returns it with the
     address the payer goes to next (``payment_url``).
@@ -79,6 +80,8 @@ def payment_start_card(
     ``method`` is a pay method's key (``yookassa:sbp``); empty means the first one offered.
     Raises GatewayUnavailable when the provider gives no usable answer: the payment is
     then marked "not started" (nothing was charged) and the payer is told to try later.
+    ``save_card`` asks the network to save the card for autopay (card methods of networks
+    that save cards only).
     """
     if client.is_closed:
         raise ValidationError(_("This contract is closed and does not accept payments."))
@@ -87,6 +90,8 @@ def payment_start_card(
     if chosen is None:
         raise ValidationError(_("This way of paying is not available. Choose another."))
     provider = card_provider(chosen.provider)
+    if save_card and not (getattr(provider, "saves_cards", False) and chosen.method == Method.CARD):
+        raise ValidationError(_("This way of paying cannot save a card for autopay."))
     site = settings.SITE_URL
     with transaction.atomic():
         payment = Payment.objects.create(
@@ -98,6 +103,7 @@ def payment_start_card(
             amount=amount,
             email=email,
             created_by=actor if actor is not None and actor.pk else None,
+            save_card=save_card,
         )
         call = provider.create_request(
             payment,
@@ -133,6 +139,96 @@ def payment_start_card(
         _start_failed(payment, operation, "duplicate gateway payment_id", refused=True)
         raise GatewayUnavailable("duplicate gateway payment_id") from exc
     return payment
+
+
+def autopay_providers() -> list[str]:
+    """The enabled card networks that can save a card and charge it later."""
+    return [
+        m.provider
+        for m in pay_methods()
+        if m.method == Method.CARD and getattr(card_provider(m.provider), "saves_cards", False)
+    ]
+
+
+def autopay_payment_create(
+    *, client: Client, amount: Decimal, email: str, provider: str, method_id: str
+) -> Payment:
+    """An autopay charge of a saved card, stored with its operation (and its idempotency
+    key) in the caller's transaction; ``autopay_payment_send`` sends it after commit."""
+    if client.is_closed:
+        raise ValidationError(_("This contract is closed and does not accept payments."))
+    network = card_provider(provider)
+    if not getattr(network, "saves_cards", False):
+        raise ValidationError(_("This way of paying cannot save a card for autopay."))
+    payment = Payment.objects.create(
+        client=client,
+        channel=Channel.CARD,
+        provider=provider,
+        method=Method.CARD,
+        status=PaymentStatus.PENDING,
+        amount=amount,
+        email=email,
+        autopay=True,
+    )
+    call = network.charge_saved_request(payment, method_id)  # type: ignore[attr-defined]
+    GatewayOperation.objects.create(
+        payment=payment, kind=OperationKind.CREATE, path=call.path, body=call.body, amount=amount
+    )
+    return payment
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    payment: Payment
+    refused: str = ""  # the network refused the request itself (HTTP 4xx): its code
+
+
+def autopay_payment_send(*, payment_id: Any) -> ChargeResult:
+    """Send (or send again, same key) an autopay charge and apply the network's answer.
+
+    Raises GatewayUnavailable when there is no usable answer: the operation stays open and
+    the caller tries again later with the same key, so the card is charged at most once.
+    """
+    operation = (
+        GatewayOperation.objects.select_related("payment", "payment__client")
+        .filter(payment_id=payment_id, kind=OperationKind.CREATE)
+        .get()
+    )
+    payment = operation.payment
+    if operation.state != OperationState.PENDING or payment.status != PaymentStatus.PENDING:
+        return ChargeResult(payment)
+    answer = _run(operation)
+    if answer.status != 200:
+        error = f"HTTP {answer.status} {answer.error_code}".strip()
+        with transaction.atomic():
+            payment = lock(payment.pk)
+            if _finish(operation, OperationState.REFUSED, error):
+                payment.status = PaymentStatus.FAILED
+                payment.closed_at = timezone.now()
+                payment.save(update_fields=["status", "closed_at", "updated_at"])
+        return ChargeResult(payment, refused=answer.error_code or str(answer.status))
+    try:
+        snap = parse_snapshot(answer.data)
+    except InvalidMessage as exc:
+        raise GatewayUnavailable(f"invalid payment object: {exc}") from exc
+    with transaction.atomic():
+        payment = lock(payment.pk)
+        problem = mismatch(payment, snap)
+        if problem:
+            flag(payment, f"Gateway answer to the autopay charge: {problem}")
+            _finish(operation, OperationState.REFUSED, problem)
+            return ChargeResult(payment, refused="mismatch")
+        try:
+            with transaction.atomic():
+                payment.gateway_payment_id = snap.payment_id
+                payment.save(update_fields=["gateway_payment_id", "updated_at"])
+        except IntegrityError:
+            flag(payment, "duplicate gateway payment_id")
+            _finish(operation, OperationState.REFUSED, "duplicate gateway payment_id")
+            return ChargeResult(payment, refused="duplicate")
+        sync_locked(payment, snap, now=timezone.now())
+        _finish(operation, OperationState.DONE)
+    return ChargeResult(payment)
 
 
 def payer_next_url(payment: Payment) -> str:

@@ -240,6 +240,11 @@ class Snapshot:
     refunded_amount: Decimal
     currency: str
     capture_before: datetime | None
+    # Optional, from networks that save cards (YooKassa): the saved method, and why a
+    # payment was declined.
+    saved_method_id: str = ""
+    saved_method_title: str = ""
+    decline_reason: str = ""
 
 
 class InvalidMessage(ValueError):
@@ -270,7 +275,23 @@ def parse_snapshot(data: object) -> Snapshot:
         capture_before = _parse_wire_time(data["capture_before"])
         if capture_before is None:
             raise InvalidMessage("payment.capture_before must be an RFC 3339 time")
+    saved = data.get("saved_method")
+    saved_id = saved_title = ""
+    if saved is not None:
+        if not isinstance(saved, dict):
+            raise InvalidMessage("payment.saved_method must be an object")
+        saved_id, saved_title = saved.get("id"), saved.get("title") or ""
+        if not isinstance(saved_id, str) or not 0 < len(saved_id) <= 64:
+            raise InvalidMessage("payment.saved_method.id must be a non-empty string")
+        if not isinstance(saved_title, str):
+            raise InvalidMessage("payment.saved_method.title must be a string")
+    reason = data.get("decline_reason") or ""
+    if not isinstance(reason, str):
+        raise InvalidMessage("payment.decline_reason must be a string")
     return Snapshot(
+        saved_method_id=saved_id,
+        saved_method_title=saved_title[:100],
+        decline_reason=reason[:40],
         payment_id=text("payment_id"),
         order_id=text("order_id"),
         status=status,
@@ -317,6 +338,16 @@ def _capture(payment: Payment, amount: Decimal, now: datetime) -> None:
     payment.captured_amount = amount
     payment.captured_at = now
     post_capture(payment, amount=amount, at=now)
+    if payment.autopay:
+        notify_client(
+            payment,
+            gettext_lazy("Card autopay: %(amount)s charged and paid to your balance"),
+            gettext_lazy(
+                "The company's balance ran low, so the saved card was charged under contract "
+                "%(contract)s. The receipt comes by e-mail."
+            ),
+        )
+        return
     notify_client(
         payment,
         gettext_lazy("Payment of %(amount)s reached your balance"),
@@ -416,4 +447,13 @@ def sync_locked(payment: Payment, snap: Snapshot, *, now: datetime) -> SyncResul
     payment.save()
     if result.conflict:
         flag(payment, result.conflict)
+    if payment.save_card and snap.saved_method_id and "authorized" in result.changes:
+        events.card_saved.send(
+            sender=Payment,
+            payment=payment,
+            method_id=snap.saved_method_id,
+            title=snap.saved_method_title,
+        )
+    if "declined" in result.changes:
+        events.payment_declined.send(sender=Payment, payment=payment, reason=snap.decline_reason)
     return result

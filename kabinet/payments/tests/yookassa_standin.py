@@ -12,6 +12,10 @@ Objects follow the reference's examples (yookassa.ru/developers/api):
 * "Capture a payment" (``POST /payments/{id}/capture``), "Cancel a payment"
   (``POST /payments/{id}/cancel``), "Payment information" (``GET /payments/{id}``);
 * "Refund object" and "Create a refund" (``POST /refunds``);
+* "Autopayments" ("Saving during a payment", "Making an autopayment"): a payment created
+  with ``save_payment_method: true`` and paid by card has ``payment_method.saved: true``;
+  a payment created with ``payment_method_id`` of a saved method needs no confirmation and
+  is paid (or declined, with ``cancellation_details``) at once;
 * "Idempotence": the same ``Idempotence-Key`` gets the first answer again;
 * "Errors": ``{"type": "error", "id", "code", "description", "parameter"}`` with HTTP 400
   (invalid_request), 401 (invalid_credentials), 404 (not_found).
@@ -49,6 +53,9 @@ class YooKassaStandIn:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.replies: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.requests: list[dict[str, Any]] = []
+        # Saved payment methods by id, and the reason to decline a charge of one of them.
+        self.saved_methods: dict[str, dict[str, Any]] = {}
+        self.declines: dict[str, str] = {}
         self.down = False  # answer 500 to everything
         # Where the payer's confirmation sends YooKassa's notification (the site's URL).
         self.notify_url = ""
@@ -85,7 +92,7 @@ class YooKassaStandIn:
                 )
             if method == "bank_card":
                 payment["payment_method"].update(
-                    saved=False,
+                    saved=bool(payment.get("save")),
                     title="Bank card *4444",
                     card={
                         "first6": "555555",
@@ -95,7 +102,18 @@ class YooKassaStandIn:
                         "card_type": "MasterCard",
                     },
                 )
+                if payment.get("save"):
+                    saved = dict(payment["payment_method"])
+                    self.saved_methods[saved["id"]] = saved
             return self._public(payment)
+
+    def decline_charges(self, method_id: str, reason: str = "insufficient_funds") -> None:
+        """Charges of this saved method are declined from now on (``""``: paid again)."""
+        with self.lock:
+            if reason:
+                self.declines[method_id] = reason
+            else:
+                self.declines.pop(method_id, None)
 
     def add_paid(self, payment_id: str, order_id: str, amount: str) -> None:
         """A card payment already captured (succeeded) here, as if paid in one stage."""
@@ -233,6 +251,8 @@ class YooKassaStandIn:
         if receipt is not None and not (receipt.get("customer") or {}).get("email"):
             return 400, _error("invalid_request", "Receipt customer is missing", "receipt")
         payment_id = str(uuid.uuid4())
+        if "payment_method_id" in data:
+            return self._autopayment(payment_id, data, amount, receipt)
         method = (data.get("payment_method_data") or {}).get("type", "bank_card")
         confirmation = data.get("confirmation") or {}
         if confirmation.get("type") == "qr":
@@ -261,12 +281,57 @@ class YooKassaStandIn:
             "test": True,
             "capture": bool(data.get("capture")),
             "receipt": receipt,
+            "save": data.get("save_payment_method") is True and method == "bank_card",
         }
         self.payments[payment_id] = payment
         return 200, self._public(payment)
 
+    def _autopayment(
+        self, payment_id: str, data: dict[str, Any], amount: dict[str, Any], receipt: Any
+    ) -> tuple[int, dict[str, Any]]:
+        """A payment with a saved method: no confirmation, paid or declined at once."""
+        saved = self.saved_methods.get(data.get("payment_method_id") or "")
+        if saved is None:
+            return 400, _error(
+                "invalid_request", "Payment method not found or not saved", "payment_method_id"
+            )
+        payment: dict[str, Any] = {
+            "id": payment_id,
+            "status": "pending",
+            "paid": False,
+            "amount": {"value": amount["value"], "currency": amount.get("currency", "RUB")},
+            "created_at": _now(),
+            "description": data.get("description", ""),
+            "metadata": data.get("metadata") or {},
+            "payment_method": dict(saved),
+            "recipient": {"account_id": self.shop_id, "gateway_id": "100700"},
+            "refundable": False,
+            "test": True,
+            "capture": bool(data.get("capture")),
+            "receipt": receipt,
+        }
+        reason = self.declines.get(saved["id"])
+        if reason:
+            payment.update(
+                status="canceled",
+                cancellation_details={"party": "payment_network", "reason": reason},
+            )
+        elif payment["capture"]:
+            payment.update(status="succeeded", paid=True, captured_at=_now(), refundable=True)
+            payment["refunded_amount"] = {"value": "0.00", "currency": "RUB"}
+            payment["income_amount"] = dict(payment["amount"])
+        else:
+            expires = datetime.now(UTC) + timedelta(days=7)
+            payment.update(
+                status="waiting_for_capture",
+                paid=True,
+                expires_at=expires.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            )
+        self.payments[payment_id] = payment
+        return 200, self._public(payment)
+
     def _public(self, obj: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in obj.items() if k not in ("capture", "receipt")}
+        return {k: v for k, v in obj.items() if k not in ("capture", "receipt", "save")}
 
     def _refund(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         payment = self.payments.get(data.get("payment_id", ""))
