@@ -798,6 +798,27 @@ ENTRIES: list[Entry] = [
         },
         show=lambda w: [("client", "/cabinet/auto-invoices/")],
     ),
+    # Card autopay: without a network that saves cards (the fuzzed settings) every try is
+    # refused; the consent step and the amount checks are fuzzed in continuity's tests.
+    Entry(
+        "cabinet:autopay",
+        "client",
+        lambda w: "/cabinet/autopay/",
+        lambda w: {
+            "amount": money("0", "100000") | TEXT,
+            "first_amount": money("0", "1000") | TEXT,
+            "email": choice("buh@baltlog.example", "") | TEXT,
+            "consent": TEXT,
+            "accept": choice("on", ""),
+        },
+        show=lambda w: [("client", "/cabinet/autopay/")],
+    ),
+    Entry(
+        "cabinet:autopay_off",
+        "client",
+        lambda w: "/cabinet/autopay/off/",
+        show=lambda w: [("client", "/cabinet/autopay/")],
+    ),
     Entry(
         "manager:credit_revoke",
         "manager",
