@@ -8,8 +8,13 @@ export DEBUG="${DEBUG:-0}"
 export KABINET_SITE_URL="${KABINET_SITE_URL:-http://127.0.0.1:8000}"
 # The demo logins work without a phone; production requires staff two-factor sign-in.
 export KABINET_STAFF_2FA_REQUIRED="${KABINET_STAFF_2FA_REQUIRED:-0}"
-# Cards through the gateway simulator (the kabinet provider) and an OSMP agent to try.
-export KABINET_PAYMENT_PROVIDERS="${KABINET_PAYMENT_PROVIDERS:-kabinet,osmp}"
+# Cards through the gateway simulator (the kabinet provider), YooKassa (a stand-in of its API
+# v3 on port 8002: cards, SBP, card autopay) and an OSMP agent to try.
+export KABINET_PAYMENT_PROVIDERS="${KABINET_PAYMENT_PROVIDERS:-kabinet,yookassa,osmp}"
+export KABINET_YOOKASSA_SHOP_ID="${KABINET_YOOKASSA_SHOP_ID:-demo-shop}"
+export KABINET_YOOKASSA_SECRET_KEY="${KABINET_YOOKASSA_SECRET_KEY:-demo-secret}"
+export KABINET_YOOKASSA_API_URL="${KABINET_YOOKASSA_API_URL:-http://127.0.0.1:8002/v3}"
+export KABINET_YOOKASSA_CHECKOUT_ORIGINS="${KABINET_YOOKASSA_CHECKOUT_ORIGINS:-http://127.0.0.1:8002}"
 export KABINET_OSMP_USERNAME="${KABINET_OSMP_USERNAME:-demo-agent}"
 export KABINET_OSMP_PASSWORD="${KABINET_OSMP_PASSWORD:-demo-agent-password}"
 # The demo operator's requisites for invoices and statements (a variable already set wins).
@@ -47,6 +52,15 @@ if [ -d paysim ]; then
   pids+=($!)
 fi
 
+case "$KABINET_YOOKASSA_API_URL" in
+  http://127.0.0.1:8002/*)
+    $PY -m kabinet.payments.tests.yookassa_standin --port 8002 \
+      --shop-id "$KABINET_YOOKASSA_SHOP_ID" --secret-key "$KABINET_YOOKASSA_SECRET_KEY" \
+      --notify-url "$KABINET_SITE_URL/pay/yookassa/notify/" >var/log/yookassa.log 2>&1 &
+    pids+=($!)
+    ;;
+esac
+
 sleep 2
 cat <<TXT
 
@@ -59,6 +73,7 @@ cat <<TXT
   Editor cabinet ..... http://127.0.0.1:8000/editor/
   Pay without login .. http://127.0.0.1:8000/pay/
   Gateway simulator .. http://127.0.0.1:8001/
+  YooKassa stand-in .. http://127.0.0.1:8002/v3 (its "Pay" page confirms a card or SBP payment)
   Mail sent by the demo is written to var/mail/; logs are in var/log/.
 
   An OSMP agent paying 500 RUB to contract 100001:
@@ -67,6 +82,11 @@ cat <<TXT
   The Telegram bot has no real bot here (messages go to var/telegram/): press "Link Telegram"
   in Notifications → Settings, then play the chat with the token after start=:
     .venv/bin/python manage.py telegram_message "/start <token>"   (then /balance, /pay, /requests)
+
+  Card autopay (YooKassa stand-in): as client100001 open Balance and payments → Card autopay,
+  agree to the terms and press "Pay" on the stand-in's page. To make the balance "run low",
+  set the low-balance alert to "balance below 1 000 000 ₽" and run the forecast pass now:
+    .venv/bin/python manage.py run_scheduler --now forecast.pass
 
   Demo logins (password demo12345):
     admin@kabinet.test            administrator

@@ -391,3 +391,29 @@ class YooKassaStandIn:
                 pass
 
         return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the stand-in for the demo: ``python -m kabinet.payments.tests.yookassa_standin``."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description="A YooKassa API v3 stand-in for the demo.")
+    parser.add_argument("--port", type=int, default=8002)
+    parser.add_argument("--shop-id", default="demo-shop")
+    parser.add_argument("--secret-key", default="demo-secret")
+    parser.add_argument("--notify-url", default="", help="the site's YooKassa notification URL")
+    args = parser.parse_args(argv)
+    standin = YooKassaStandIn(args.shop_id, args.secret_key, port=args.port)
+    standin.notify_url = args.notify_url
+    standin.start()
+    print(f"YooKassa stand-in at {standin.url} (shop {args.shop_id})", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        standin.stop()
+
+
+if __name__ == "__main__":
+    main()
