@@ -125,7 +125,9 @@ def _company(client: Client) -> list[User]:
     ]
 
 
-def _notify(autopay: Autopay, title: Any, body: Any = "", *, managers: bool = False, **params: Any) -> None:
+def _notify(
+    autopay: Autopay, title: Any, body: Any = "", *, managers: bool = False, **params: Any
+) -> None:
     values = {
         "amount": LocalMoney(autopay.amount),
         "contract": autopay.client.contract_number,
@@ -375,7 +377,9 @@ def autopay_update(*, client: Client, actor: User, amount: Decimal, request: Any
 # --- charging --------------------------------------------------------------------------------
 
 
-def charge_on_low_balance(*, client: Client, now: dt.datetime | None = None) -> AutopayCharge | None:
+def charge_on_low_balance(
+    *, client: Client, now: dt.datetime | None = None
+) -> AutopayCharge | None:
     """The company's low-balance alert fired (inside the forecast pass's transaction):
     store a charge of the saved card and send it after commit."""
     now = now or timezone.now()
@@ -549,8 +553,10 @@ def autopay_pass(*, now: dt.datetime | None = None) -> dict[str, int]:
         "setup_payment"
     ):
         with transaction.atomic():
-            locked = Autopay.objects.select_for_update().select_related("setup_payment").get(
-                pk=autopay.pk
+            locked = (
+                Autopay.objects.select_for_update()
+                .select_related("setup_payment")
+                .get(pk=autopay.pk)
             )
             if locked.status == AutopayStatus.SETTING_UP and _check_setup(locked, now):
                 report["setups_closed"] += 1

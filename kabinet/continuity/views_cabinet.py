@@ -16,14 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views_cabinet import current_client
-from kabinet.lib.money import display_money
-
 from kabinet.core.security import client_address
+from kabinet.lib.money import display_money
 from kabinet.payments.services import payer_next_url
 
 from . import autopay as autopay_services
 from . import services
-from .forms import AutopayAmountForm, AutopayForm, AutoInvoiceForm, TakeForm
+from .forms import AutoInvoiceForm, AutopayAmountForm, AutopayForm, TakeForm
 from .models import (
     AUTOPAY_LIVE,
     AutoInvoice,
@@ -193,9 +192,7 @@ def autopay(request: AuthedHttpRequest) -> HttpResponse:
                 form.add_error("accept", _("Tick the box to agree to the terms, or go back."))
             else:
                 # First step done: show the exact terms for these values.
-                form = AutopayForm(
-                    initial={**data, "consent": consent}, low=low, high=high
-                )
+                form = AutopayForm(initial={**data, "consent": consent}, low=low, high=high)
                 return render(
                     request,
                     "continuity/cabinet/autopay_confirm.html",

@@ -280,11 +280,12 @@ def parse_snapshot(data: object) -> Snapshot:
     if saved is not None:
         if not isinstance(saved, dict):
             raise InvalidMessage("payment.saved_method must be an object")
-        saved_id, saved_title = saved.get("id"), saved.get("title") or ""
-        if not isinstance(saved_id, str) or not 0 < len(saved_id) <= 64:
+        found_id, found_title = saved.get("id"), saved.get("title") or ""
+        if not isinstance(found_id, str) or not 0 < len(found_id) <= 64:
             raise InvalidMessage("payment.saved_method.id must be a non-empty string")
-        if not isinstance(saved_title, str):
+        if not isinstance(found_title, str):
             raise InvalidMessage("payment.saved_method.title must be a string")
+        saved_id, saved_title = found_id, found_title
     reason = data.get("decline_reason") or ""
     if not isinstance(reason, str):
         raise InvalidMessage("payment.decline_reason must be a string")

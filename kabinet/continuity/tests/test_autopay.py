@@ -123,7 +123,9 @@ def test_administrator_turns_autopay_on_with_recorded_consent(
     assert create["receipt"]["customer"]["email"] == "buh@baltlog.example"
     setup = autopay.setup_payment
     assert setup.save_card and setup.status == PaymentStatus.AUTHORIZED
-    assert Notification.objects.filter(user=client_user, title__contains="Card autopay is on").exists()
+    assert Notification.objects.filter(
+        user=client_user, title__contains="Card autopay is on"
+    ).exists()
     shown = as_client.get(URL).content.decode()
     assert 'data-testid="autopay-on"' in shown and "Bank card *4444" in shown
 
@@ -151,7 +153,9 @@ def test_low_balance_charges_the_saved_card_once(as_client, yk, low, client_user
     assert OutboxRecord.objects.filter(
         type="payment.captured", data__payment_id=str(payment.pk)
     ).exists()
-    assert Notification.objects.filter(user=client_user, title__contains="charged and paid to your balance").exists()
+    assert Notification.objects.filter(
+        user=client_user, title__contains="charged and paid to your balance"
+    ).exists()
     # The alert fires again the same day: never a second charge that day.
     rearm()
     run_pass()
@@ -217,7 +221,7 @@ def test_a_revoked_permission_stops_autopay_at_once(as_client, yk, low):
 
 
 def test_no_answer_is_sent_again_with_the_same_key(as_client, yk, low):
-    autopay, _consent = turn_on(as_client, yk)
+    turn_on(as_client, yk)
     yk.down = True
     run_pass()
     charge = AutopayCharge.objects.get()

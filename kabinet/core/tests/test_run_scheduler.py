@@ -29,6 +29,6 @@ def test_now_queues_the_named_job():
 
 
 def test_an_unknown_job_is_refused_with_the_known_names():
-    with pytest.raises(CommandError, match="forecast.pass"):
+    with pytest.raises(CommandError, match=r"forecast\.pass"):
         call_command("run_scheduler", now="no.such.job")
     assert not DBTaskResult.objects.exists()
