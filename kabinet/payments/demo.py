@@ -29,8 +29,9 @@ HISTORY = [
     ("100002", 15, Channel.CARD, "38750.50", "0.00"),
     ("100003", 28, Channel.TERMINAL, "9600.00", "0.00"),
     ("100003", 6, Channel.CARD, "11400.00", "11400.00"),
-    ("100004", 20, Channel.CARD, "2500.00", "0.00"),
-    ("100004", 9, Channel.TERMINAL, "1800.00", "0.00"),
+    # 100004 pays little and late: its balance runs low (promised payment, automatic invoice).
+    ("100004", 20, Channel.CARD, "900.00", "0.00"),
+    ("100004", 9, Channel.TERMINAL, "600.00", "0.00"),
 ]
 
 

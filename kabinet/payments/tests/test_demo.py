@@ -33,7 +33,7 @@ def test_demo_payments_are_seeded_once(settings, tmp_path):
         "100001": Decimal("48000.00"),
         "100002": Decimal("80750.50"),
         "100003": Decimal("9600.00"),
-        "100004": Decimal("4300.00"),
+        "100004": Decimal("1500.00"),
     }
     assert set(Payment.objects.values_list("status", flat=True)) == {
         "captured",
