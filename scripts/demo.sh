@@ -83,6 +83,13 @@ cat <<TXT
   in Notifications → Settings, then play the chat with the token after start=:
     .venv/bin/python manage.py telegram_message "/start <token>"   (then /balance, /pay, /requests)
 
+  Client 100004 runs low: it may take a promised payment, and its automatic invoice is in
+  var/mail/ (to buh@client100004.example). Billing receives the bank transfer:
+    .venv/bin/python manage.py exchange export --out var/site.zip
+    B=".venv/bin/python -m billingsim --home var/billingsim --key var/keys/billing.pem --trust var/keys/site.pub.pem"
+    \$B import var/site.zip && \$B pay-invoice <number> && \$B export --out var/billing.zip
+    .venv/bin/python manage.py exchange import var/billing.zip
+
   Card autopay (YooKassa stand-in): as client100001 open Balance and payments → Card autopay,
   agree to the terms and press "Pay" on the stand-in's page. To make the balance "run low",
   set the low-balance alert to "balance below 1 000 000 ₽" and run the forecast pass now:
