@@ -546,6 +546,17 @@ def autopay_pass(*, now: dt.datetime | None = None) -> dict[str, int]:
                         finished_at=now,
                     )
                     report["given_up"] += 1
+                    _notify(
+                        Autopay.objects.select_related("client").get(pk=charge.autopay_id),
+                        gettext_lazy("Card autopay: the charge of %(amount)s was not made"),
+                        gettext_lazy(
+                            "The payment network did not answer for a day, so nothing was "
+                            "charged. Autopay tries again at the next low-balance alert; pay by "
+                            "other means to keep the service on."
+                        ),
+                        managers=True,
+                        amount=LocalMoney(payment.amount),
+                    )
             continue
         charge_send(payment_id=payment.pk)
         report["resent"] += 1

@@ -240,7 +240,7 @@ def test_no_answer_is_sent_again_with_the_same_key(as_client, yk, low):
     assert autopay_services.autopay_pass()["resent"] == 0
 
 
-def test_a_charge_without_an_answer_for_a_day_is_given_up(as_client, yk, low):
+def test_a_charge_without_an_answer_for_a_day_is_given_up(as_client, yk, low, manager):
     turn_on(as_client, yk)
     yk.down = True
     run_pass()
@@ -249,6 +249,10 @@ def test_a_charge_without_an_answer_for_a_day_is_given_up(as_client, yk, low):
     charge = AutopayCharge.objects.get()
     assert charge.status == AutopayChargeStatus.FAILED
     assert charge.payment.status == PaymentStatus.FAILED
+    assert Notification.objects.filter(title__contains="was not made").count() == 2  # + manager
+    # Given up once: a later pass changes nothing.
+    later = autopay_services.autopay_pass(now=timezone.now() + dt.timedelta(hours=26))
+    assert later["given_up"] == 0
 
 
 def test_turning_off_forgets_the_card_in_one_step(as_client, yk, low, client_user):
