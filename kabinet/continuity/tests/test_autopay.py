@@ -375,3 +375,43 @@ def test_a_closed_contract_is_not_charged(as_client, yk, low):
     low.refresh_from_db()
     assert autopay_services.charge_on_low_balance(client=low) is None
     assert not AutopayCharge.objects.exists()
+
+
+def test_the_saved_method_in_yookassas_object_is_read_strictly():
+    from kabinet.payments.providers.yookassa import canonical
+    from kabinet.payments.state import InvalidMessage, parse_snapshot
+
+    base = {
+        "id": "2d6a0e9f-000f-5000-9000-1b1c1c1c1c1c",
+        "status": "waiting_for_capture",
+        "amount": {"value": "1000.00", "currency": "RUB"},
+        "metadata": {"payment_id": "0b8c7f1e-6a0d-4c8e-9a55-7f1f2f3f4f5f"},
+    }
+    saved = {"type": "bank_card", "id": "pm-1", "saved": True, "card": {"last4": "4444"}}
+    snap = parse_snapshot(canonical({**base, "payment_method": saved}))
+    assert (snap.saved_method_id, snap.saved_method_title) == ("pm-1", "*4444")
+    # Not saved, or no method: nothing to save.
+    unsaved = parse_snapshot(canonical({**base, "payment_method": {**saved, "saved": False}}))
+    assert unsaved.saved_method_id == ""
+    assert parse_snapshot(canonical(base)).saved_method_id == ""
+    # A saved method without a usable id is not YooKassa's object: refused.
+    for bad in (None, 42, "", "x" * 65):
+        with pytest.raises(InvalidMessage):
+            parse_snapshot(canonical({**base, "payment_method": {**saved, "id": bad}}))
+    # A decline carries YooKassa's reason; a merchant's cancel does not.
+    declined = canonical(
+        {
+            **base,
+            "status": "canceled",
+            "cancellation_details": {"party": "payment_network", "reason": "card_expired"},
+        }
+    )
+    assert parse_snapshot(declined).decline_reason == "card_expired"
+    voided = canonical(
+        {
+            **base,
+            "status": "canceled",
+            "cancellation_details": {"party": "merchant", "reason": "canceled_by_merchant"},
+        }
+    )
+    assert parse_snapshot(voided).decline_reason == ""
