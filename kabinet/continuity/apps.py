@@ -27,5 +27,6 @@ class ContinuityConfig(appconfig.KabinetAppConfig):
         register_outbound("credit.promised", "credit.ended")
         payment_credited.connect(receivers.credit_covered, dispatch_uid="continuity.covered")
         balance_low.connect(receivers.balance_low, dispatch_uid="continuity.auto_invoice")
+        balance_low.connect(receivers.autopay_on_low, dispatch_uid="continuity.autopay")
         card_saved.connect(receivers.card_saved, dispatch_uid="continuity.card_saved")
         payment_declined.connect(receivers.payment_declined, dispatch_uid="continuity.declined")

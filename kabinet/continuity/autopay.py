@@ -36,7 +36,13 @@ from kabinet.lib.money import LocalMoney, display_money
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 from kabinet.payments.gateway import GatewayUnavailable
-from kabinet.payments.models import Payment, PaymentStatus
+from kabinet.payments.models import (
+    GatewayOperation,
+    OperationKind,
+    OperationState,
+    Payment,
+    PaymentStatus,
+)
 from kabinet.payments.services import (
     autopay_payment_create,
     autopay_payment_send,
@@ -422,6 +428,8 @@ def charge_send(*, payment_id: Any) -> AutopayCharge | None:
     charge = AutopayCharge.objects.select_related("autopay").filter(payment_id=payment_id).first()
     if charge is None or charge.status != AutopayChargeStatus.SENT:
         return charge
+    if _withdrawn_before_sending(charge):
+        return charge
     try:
         result = autopay_payment_send(payment_id=payment_id)
     except GatewayUnavailable as exc:
@@ -432,6 +440,29 @@ def charge_send(*, payment_id: Any) -> AutopayCharge | None:
             _declined(charge.payment, reason=result.refused, refused=True)
     charge.refresh_from_db()
     return charge
+
+
+def _withdrawn_before_sending(charge: AutopayCharge) -> bool:
+    """Autopay was turned off (or stopped) after the charge was stored and before it was
+    ever sent: it is not sent. Once sent, it is sent again to learn how it ended."""
+    with transaction.atomic():
+        autopay = Autopay.objects.select_for_update().get(pk=charge.autopay_id)
+        if autopay.status == AutopayStatus.ACTIVE:
+            return False
+        never_sent = GatewayOperation.objects.filter(
+            payment_id=charge.payment_id, kind=OperationKind.CREATE, attempts=0
+        ).update(state=OperationState.REFUSED, last_error="autopay ended before sending")
+        if not never_sent:
+            return False
+        now = timezone.now()
+        Payment.objects.filter(pk=charge.payment_id, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.FAILED, closed_at=now
+        )
+        AutopayCharge.objects.filter(pk=charge.pk).update(
+            status=AutopayChargeStatus.FAILED, reason="autopay_ended", finished_at=now
+        )
+    charge.refresh_from_db()
+    return True
 
 
 def charge_paid(*, payment: Payment) -> None:
@@ -542,7 +573,7 @@ def autopay_pass(*, now: dt.datetime | None = None) -> dict[str, int]:
                 ).update(status=PaymentStatus.FAILED, closed_at=now):
                     AutopayCharge.objects.filter(pk=charge.pk).update(
                         status=AutopayChargeStatus.FAILED,
-                        reason="no answer from the payment network",
+                        reason="no_answer",
                         finished_at=now,
                     )
                     report["given_up"] += 1

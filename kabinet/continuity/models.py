@@ -289,6 +289,9 @@ _DECLINE_WORDS = {
     "payment_method_restricted": _("the card cannot be used for this payment"),
     "payment_method_limit_exceeded": _("the card's limit is exceeded"),
     "call_issuer": _("the bank declined without a reason; call the bank"),
+    # Ours: nothing was charged.
+    "no_answer": _("the payment network did not answer for a day"),
+    "autopay_ended": _("autopay was turned off before the charge was sent"),
 }
 
 

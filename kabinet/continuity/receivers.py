@@ -18,6 +18,10 @@ def credit_covered(sender: Any, payment: Any, amount: Decimal, **kwargs: Any) ->
 def balance_low(sender: Any, client: Any, forecast: Any, **kwargs: Any) -> None:
     """The company's low-balance alert fired: its automatic invoice, if it asked for them."""
     services.auto_invoice_issue(client=client, forecast=forecast)
+
+
+def autopay_on_low(sender: Any, client: Any, forecast: Any, **kwargs: Any) -> None:
+    """The company's low-balance alert fired: a charge of its saved card, if autopay is on."""
     autopay.charge_on_low_balance(client=client)
 
 

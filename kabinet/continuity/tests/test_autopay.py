@@ -415,3 +415,18 @@ def test_the_saved_method_in_yookassas_object_is_read_strictly():
         }
     )
     assert parse_snapshot(voided).decline_reason == ""
+
+
+def test_a_charge_stored_before_autopay_was_turned_off_is_never_sent(as_client, yk, low):
+    turn_on(as_client, yk)
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        forecast.forecast_pass()
+    assert AutopayCharge.objects.get().status == AutopayChargeStatus.SENT
+    as_client.post(URL + "off/")
+    for callback in queued:  # the send task runs only now
+        callback()
+    charge = AutopayCharge.objects.get()
+    assert charge.status == AutopayChargeStatus.FAILED and charge.reason == "autopay_ended"
+    assert charge.payment.status == PaymentStatus.FAILED
+    assert not [c for c in yk.calls("POST", "/payments") if "payment_method_id" in c["body"]]
+    assert "turned off before the charge was sent" in as_client.get(URL).content.decode()
