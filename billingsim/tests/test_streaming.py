@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import time
 import tracemalloc
 import uuid
 from collections.abc import Iterator
@@ -61,19 +60,16 @@ def test_a_200k_record_package_streams_with_flat_memory(
 ) -> None:
     pkg = write_streamed_package(tmp_path / "big.zip", site_key, 1, lines(), tmp_path)
     package_size = pkg.stat().st_size
-    started = time.monotonic()
     tracemalloc.start()
     try:
         result = import_package(conn, pkg, trusted)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    elapsed = time.monotonic() - started
-    # Not a benchmark (tracemalloc alone triples the time); only catches a pathological slowdown.
+    # Memory, not time: a wall-clock bound fails on a loaded machine (speed is `make bench`'s).
     assert result.applied == RECORDS
     assert db.balance_cents(conn, "C0") == 1000 * (RECORDS - CONTRACTS) // CONTRACTS
     # The package is ~6 MiB compressed (~42 MiB of JSON); the importer holds only a few
     # chunks and one batch of records (about 1 MiB), whatever the package size.
     assert package_size > 5 * 1024 * 1024
     assert peak < package_size / 3, f"peak {peak} bytes for a {package_size}-byte package"
-    assert elapsed < 60, f"import took {elapsed:.1f}s"
