@@ -44,8 +44,12 @@ class ApplicationForm(forms.Form):
         self, *args: Any, numbers: list[PhoneNumber], consent: ConsentText, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = CallCategory.objects.filter(is_active=True)
-        self.fields["numbers"].choices = [(n.number, n.display) for n in numbers]
+        category = self.fields["category"]
+        assert isinstance(category, forms.ModelChoiceField)
+        category.queryset = CallCategory.objects.filter(is_active=True)
+        chosen = self.fields["numbers"]
+        assert isinstance(chosen, forms.MultipleChoiceField)
+        chosen.choices = [(n.number, n.display) for n in numbers]
         self.fields["consent"].label = _(
             "I agree to pass these data to other operators, on the terms above (version %(v)s)"
         ) % {"v": consent.version}

@@ -23,5 +23,5 @@ manager_urlpatterns = [
     path("call-labelling/<int:pk>/approve/", views_manager.approve, name="call_label_approve"),
     path("call-labelling/<int:pk>/decline/", views_manager.decline, name="call_label_decline"),
     path("call-labelling/<int:pk>/pdf/", views_manager.pdf, name="call_label_pdf"),
-    path("clients/<int:pk>/numbers/", views_manager.client_numbers, name="client_numbers"),
+    path("numbers/clients/<int:pk>/", views_manager.client_numbers, name="client_numbers"),
 ]

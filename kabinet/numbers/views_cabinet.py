@@ -3,6 +3,8 @@ application form (company administrators), withdrawal and the signed application
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
@@ -73,7 +75,7 @@ def call_label_apply(request: AuthedHttpRequest) -> HttpResponse:
     form = None
     if consent is not None:
         source = state.pending or state.active
-        initial = {"legal_name": client.name}
+        initial: dict[str, Any] = {"legal_name": client.name}
         if source is not None:
             initial.update(
                 brand=source.brand,
