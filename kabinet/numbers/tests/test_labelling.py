@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from kabinet.catalog.models import Service, Tariff, TariffVersion
 from kabinet.exchange.models import OutboxRecord
@@ -17,6 +18,13 @@ from kabinet.subscriptions.models import Subscription
 from .helpers import file, give
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are read in English; Russian is the default, checked in test_views."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
