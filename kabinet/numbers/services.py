@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,7 +148,8 @@ def allowed_text_re() -> re.Pattern[str]:
 
 def check_display_text(text: str) -> str:
     """The display text as stored, or ValidationError saying what is wrong."""
-    text = " ".join(text.split())
+    # Composed form: "й" typed as "и" and a combining breve counts as the one letter it is.
+    text = " ".join(unicodedata.normalize("NFC", text).split())
     if not text:
         raise ValidationError(_("Enter the text the called person's phone shows."))
     if len(text) > MAX_TEXT:

@@ -19,7 +19,7 @@ from kabinet.core.security import client_address
 
 from . import services
 from .forms import ApplicationForm
-from .models import CallLabelVersion, LabelStatus, PhoneNumber
+from .models import SENT_STATUSES, CallLabel, CallLabelVersion, LabelStatus, PhoneNumber
 
 
 def _address(request: AuthedHttpRequest) -> str | None:
@@ -61,6 +61,12 @@ def call_label(request: AuthedHttpRequest) -> HttpResponse:
                 client=client, released_at__isnull=True
             ).exists(),
             "price": tariff.current_version if tariff else None,
+            # Withdrawn here, but billing has not confirmed it yet: still shown on calls.
+            "withdrawing": CallLabel.objects.filter(
+                client=client, withdrawn_at__isnull=False, versions__status__in=SENT_STATUSES
+            )
+            .order_by("-withdrawn_at")
+            .first(),
         },
     )
 

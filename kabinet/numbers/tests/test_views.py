@@ -4,8 +4,9 @@ bad input gets a clear message and changes nothing."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
-from kabinet.conftest import english_client, logged_in
+from kabinet.conftest import english_client
 from kabinet.exchange.models import OutboxRecord
 from kabinet.numbers import services
 from kabinet.numbers.models import CallCategory, CallLabelVersion, ConsentText, LabelStatus
@@ -140,6 +141,7 @@ def test_withdrawal_through_the_cabinet(numbers, company, client_user, manager):
     services.label_approve(version=file(company, client_user), actor=manager)
     response = en(client_user).post("/cabinet/call-labelling/withdraw/", follow=True)
     assert "Labelling is withdrawn" in response.content.decode()
+    assert "Withdrawal asked on" in response.content.decode()
     assert OutboxRecord.objects.filter(type="call_label.withdrawn").count() == 1
     response = en(client_user).post("/cabinet/call-labelling/withdraw/", follow=True)
     assert "no labelling to withdraw" in response.content.decode()
@@ -223,5 +225,7 @@ def test_managers_keep_the_categories_and_the_consent_versions(manager):
 
 
 def test_pages_start_in_russian(numbers, client_user):
-    page = logged_in(client_user).get("/cabinet/numbers/").content.decode()
-    assert "Номера" in page
+    http = Client()
+    http.force_login(client_user)
+    page = http.get("/cabinet/call-labelling/").content.decode()
+    assert "Маркировка звонков" in page and "Подать заявление" in page
