@@ -129,11 +129,16 @@ def test_a_second_application_in_moderation_is_refused_by_the_form(numbers, clie
 def test_a_client_cannot_open_another_companys_application(
     numbers, other_company, other_client_user, client_user
 ):
-    other = file(other_company, other_client_user)
+    other = file(other_company, other_client_user, display_text="Невский текстиль")
     http = en(client_user)
     assert http.get(f"/cabinet/call-labelling/{other.pk}/pdf/").status_code == 404
-    page = http.get("/cabinet/call-labelling/").content.decode()
-    assert other.display_text not in page or "Apply for labelling" in page
+    for path in ("/cabinet/call-labelling/", "/cabinet/numbers/", "/cabinet/call-labelling/apply/"):
+        page = http.get(path).content.decode()
+        assert "Невский текстиль" not in page and "+7 812 400-20-02" not in page
+    # Its administrator cannot withdraw the other company's labelling either.
+    http.post("/cabinet/call-labelling/withdraw/")
+    other.refresh_from_db()
+    assert other.status == LabelStatus.MODERATION
     assert "+7 812 400-20-02" not in http.get("/cabinet/call-labelling/apply/").content.decode()
 
 
