@@ -16,6 +16,13 @@ from billingsim.billing import bill_period
 from billingsim.exporter import copy_package, export_package
 from billingsim.importer import ImportRejected, import_package
 from billingsim.keys import KeyFileError, generate_key_files, load_private_key, load_trusted_keys
+from billingsim.labels import (
+    LabelError,
+    assign_number,
+    label_status,
+    list_labels,
+    release_number,
+)
 from billingsim.money import format_cents
 from billingsim.received import Received, ReceiveError, pay_invoice, receive
 from billingsim.status import StatusError, collect_status, format_status, set_status
@@ -96,6 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
     set_st.add_argument("--contract", required=True)
     set_st.add_argument("--subscription", default=None)
     set_st.add_argument("--status", required=True)
+
+    assign = add("assign-number", "give a contract a phone number (digits with the country code)")
+    assign.add_argument("--contract", required=True)
+    assign.add_argument("--number", required=True, help="e.g. 78124001001")
+    assign.add_argument("--subscription", default="", help="the website's subscription id")
+
+    release = add("release-number", "take a phone number from a contract")
+    release.add_argument("--contract", required=True)
+    release.add_argument("--number", required=True)
+
+    lstatus = add("label-status", "answer the website about a call labelling application")
+    lstatus.add_argument("--label", required=True, help="the website's label_id")
+    lstatus.add_argument("--version", type=int, default=None, help="default: the newest")
+    lstatus.add_argument(
+        "--status", required=True, choices=("accepted", "active", "rejected", "withdrawn")
+    )
+    lstatus.add_argument("--reason", default="")
+
+    add("labels", "call labelling applications imported from the website")
     return parser
 
 
@@ -269,6 +295,58 @@ def cmd_pay_invoice(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_assign_number(args: argparse.Namespace) -> int:
+    with _connect(args) as conn:
+        try:
+            number = assign_number(conn, args.contract, args.number, args.subscription)
+        except LabelError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    print(f"number {number} assigned to contract {args.contract}; it goes with the next export")
+    return 0
+
+
+def cmd_release_number(args: argparse.Namespace) -> int:
+    with _connect(args) as conn:
+        try:
+            number = release_number(conn, args.contract, args.number)
+        except LabelError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    print(f"number {number} released from contract {args.contract}")
+    return 0
+
+
+def cmd_label_status(args: argparse.Namespace) -> int:
+    with _connect(args) as conn:
+        try:
+            data = label_status(
+                conn, args.label, args.status, version=args.version, reason=args.reason
+            )
+        except LabelError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    print(
+        f"labelling {data['label_id']} version {data['version']} (contract {data['contract']}): "
+        f"{data['status']}; it goes with the next export"
+    )
+    return 0
+
+
+def cmd_labels(args: argparse.Namespace) -> int:
+    with _connect(args) as conn:
+        labels = list_labels(conn)
+    for label in labels:
+        state = f"withdrawn {label['withdrawn_at']}" if label["withdrawn_at"] else "in force"
+        print(
+            f"{label['contract']} {label['label_id']} v{label['version']} "
+            f"{label['display_text']!r} {','.join(label['numbers'])} ({state})"
+        )
+    if not labels:
+        print("no labelling applications imported")
+    return 0
+
+
 class _connect:
     """Context manager that always closes the connection (sqlite3's own does not)."""
 
@@ -293,6 +371,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "set-status": cmd_set_status,
     "receive": cmd_receive,
     "pay-invoice": cmd_pay_invoice,
+    "assign-number": cmd_assign_number,
+    "release-number": cmd_release_number,
+    "label-status": cmd_label_status,
+    "labels": cmd_labels,
 }
 
 

@@ -142,6 +142,31 @@ CREATE TABLE IF NOT EXISTS billing_runs (
     billed_at TEXT NOT NULL,
     PRIMARY KEY (contract, period)
 );
+CREATE TABLE IF NOT EXISTS numbers (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    subscription_id TEXT NOT NULL,
+    assigned_at TEXT NOT NULL,
+    released_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS numbers_one_holder ON numbers (number)
+    WHERE released_at IS NULL;
+CREATE TABLE IF NOT EXISTS call_labels (
+    label_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    contract TEXT NOT NULL,
+    legal_name TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    category TEXT NOT NULL,
+    display_text TEXT NOT NULL,
+    numbers TEXT NOT NULL,
+    consent_version INTEGER NOT NULL,
+    consented_at TEXT NOT NULL,
+    consented_by TEXT NOT NULL,
+    withdrawn_at TEXT,
+    PRIMARY KEY (label_id, version)
+);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,

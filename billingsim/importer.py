@@ -243,6 +243,16 @@ _SQL = {
     "credit.ended": (
         "UPDATE credits SET ended_at = ?, reason = ? WHERE credit_id = ? AND ended_at IS NULL"
     ),
+    # A labelling version counts once; its withdrawal ends every version of the label.
+    "call_label.submitted": (
+        "INSERT OR IGNORE INTO call_labels (label_id, version, contract, legal_name, brand, "
+        "category, display_text, numbers, consent_version, consented_at, consented_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ),
+    "call_label.withdrawn": (
+        "UPDATE call_labels SET withdrawn_at = ? WHERE label_id = ? AND contract = ? "
+        "AND withdrawn_at IS NULL"
+    ),
     # Partial refunds of one payment are separate records, so each one counts.
     "payment.refunded": (
         "INSERT INTO refunds (payment_key, contract, amount_cents, refunded_at) VALUES (?, ?, ?, ?)"
@@ -289,6 +299,22 @@ def _row(record: Record) -> tuple[Any, ...]:
         )
     if record.type == "credit.ended":
         return (d["ended_at"], d["reason"], d["credit_id"])
+    if record.type == "call_label.submitted":
+        return (
+            d["label_id"].lower(),
+            d["version"],
+            d["contract"],
+            d["legal_name"],
+            d["brand"],
+            d["category"],
+            d["display_text"],
+            _json(d["numbers"]),
+            d["consent_version"],
+            d["consented_at"],
+            d["consented_by"],
+        )
+    if record.type == "call_label.withdrawn":
+        return (d["withdrawn_at"], d["label_id"].lower(), d["contract"])
     if record.type == "subscription.upserted":
         return (
             identifier(d, "subscription_id"),

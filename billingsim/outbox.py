@@ -19,6 +19,10 @@ EXPORT_RANK = {
     "document.issued": 3,
     "client.status": 4,
     "subscription.status": 4,
+    # The second December list: numbers first, so a label's numbers are known by then.
+    "number.released": 5,
+    "number.assigned": 5,
+    "call_label.status": 6,
 }
 
 

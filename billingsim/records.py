@@ -31,6 +31,10 @@ TIMESTAMP = "timestamp"  # RFC 3339, any offset
 DATE = "date"
 OBJECT = "object"
 PRICES = "prices"  # object of money strings
+POSITIVE_INT = "int>0"
+LABEL_TEXT = "label-text"  # non-empty, at most 32 characters
+NUMBERS = "numbers"  # non-empty array of numbers: digits with the country code
+_NUMBER = re.compile(r"[1-9][0-9]{6,14}")
 
 FIELDS: dict[str, tuple[tuple[str, str | tuple[str, ...]], ...]] = {
     # The contract only says kpp may be ""; inn is empty for private persons in
@@ -95,6 +99,26 @@ FIELDS: dict[str, tuple[tuple[str, str | tuple[str, ...]], ...]] = {
         ("ended_at", TIMESTAMP),
         ("reason", CREDIT_END_REASONS),
     ),
+    # December 2026 (second list): call labelling a manager approved on the website, and its
+    # withdrawal.
+    "call_label.submitted": (
+        ("contract", TEXT),
+        ("label_id", TEXT),
+        ("version", POSITIVE_INT),
+        ("legal_name", TEXT),
+        ("brand", TEXT_OR_EMPTY),
+        ("category", TEXT),
+        ("display_text", LABEL_TEXT),
+        ("numbers", NUMBERS),
+        ("consent_version", POSITIVE_INT),
+        ("consented_at", TIMESTAMP),
+        ("consented_by", TEXT),
+    ),
+    "call_label.withdrawn": (
+        ("contract", TEXT),
+        ("label_id", TEXT),
+        ("withdrawn_at", TIMESTAMP),
+    ),
 }
 # Records whose contract must already be known (earlier in the package or before).
 NEEDS_KNOWN_CONTRACT = frozenset(
@@ -105,6 +129,8 @@ NEEDS_KNOWN_CONTRACT = frozenset(
         "invoice.issued",
         "credit.promised",
         "credit.ended",
+        "call_label.submitted",
+        "call_label.withdrawn",
     }
 )
 
@@ -196,6 +222,23 @@ def _field_problem(value: Any, kind: str | tuple[str, ...]) -> str | None:
             check_rfc3339(value, utc_only=False)
         except ValueError as exc:
             return f": {exc}"
+        return None
+    if kind is POSITIVE_INT:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            return f" must be an integer of 1 or more, got {value!r}"
+        return None
+    if kind is LABEL_TEXT:
+        if not isinstance(value, str) or not value.strip():
+            return " must be a non-empty string"
+        if len(value) > 32:
+            return f" must be at most 32 characters, got {len(value)}"
+        return None
+    if kind is NUMBERS:
+        if not isinstance(value, list) or not value:
+            return " must be a non-empty array of numbers"
+        for number in value:
+            if not isinstance(number, str) or not _NUMBER.fullmatch(number):
+                return f" must hold digits with the country code, got {number!r}"
         return None
     if kind is DATE:
         try:

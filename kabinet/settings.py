@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kabinet.forecast",
     "kabinet.chatbot",
     "kabinet.continuity",
+    "kabinet.numbers",
     "kabinet.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -379,6 +380,13 @@ KABINET_INVOICE_MAX = Decimal(env_str("KABINET_INVOICE_MAX", "10000000.00"))
 KABINET_PAYMENT_MAX = Decimal(env_str("KABINET_PAYMENT_MAX", "500000.00"))
 # The most a card autopay charges at once (the administrator chooses up to this).
 KABINET_AUTOPAY_MAX = Decimal(env_str("KABINET_AUTOPAY_MAX", "50000.00"))
+
+# --- Call labelling (kabinet/numbers/) --------------------------------------------------------
+# The characters a display text may use, as the inside of a regular expression's [...] class
+# (the operators' networks show at most 32 of them): Cyrillic and Latin letters, digits, spaces.
+KABINET_CALL_LABEL_CHARS = env_str("KABINET_CALL_LABEL_CHARS", "A-Za-zА-Яа-яЁё0-9 ")
+# The catalogue service a company is subscribed to when its labelling is approved.
+KABINET_CALL_LABEL_SERVICE = env_str("KABINET_CALL_LABEL_SERVICE", "call-labelling")
 
 # --- SMS and Telegram notices (kabinet/notifications/) --------------------------------------
 KABINET_SMS_BACKEND = env_str("KABINET_SMS_BACKEND", "file")

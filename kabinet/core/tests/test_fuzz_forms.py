@@ -46,6 +46,8 @@ from kabinet.lib.totp import secret_bytes, totp
 from kabinet.messaging.services import thread_start
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
+from kabinet.numbers import services as numbers
+from kabinet.numbers.models import CallCategory
 from kabinet.payments.models import Channel, Payment, PaymentStatus
 from kabinet.payments.tests.peer import FakeGateway, PeerKey, load_public
 from kabinet.servicedesk.models import RequestKind, Rule
@@ -188,11 +190,31 @@ def world(
     # A promised payment of the other company (its balance is 0: low), and a bar to lift.
     credit = credit_take(client=other_company, actor=other_client_user, amount=Decimal("100.00"))
     bar = bar_add(client=other_company, actor=manager, reason="Просрочки")
+    # Numbers of both companies, and the other company's labelling application in moderation.
+    for owner, number in ((company, "78124001001"), (company, "78124001002")):
+        numbers.number_assign(
+            client_id=owner.pk, number=number, subscription_id=None, at=timezone.now()
+        )
+    numbers.number_assign(
+        client_id=other_company.pk, number="78124002002", subscription_id=None, at=timezone.now()
+    )
+    label = numbers.label_apply(
+        client=other_company,
+        actor=other_client_user,
+        brand="",
+        category=CallCategory.objects.get(code="other"),
+        display_text="Невский текстиль",
+        numbers=["78124002002"],
+        consent=numbers.consent_current(),  # type: ignore[arg-type]
+        ip=None,
+    )
     mail.outbox.clear()
     return World(
         objects={
             "credit": credit,
             "bar": bar,
+            "label": label,
+            "category": CallCategory.objects.get(code="delivery"),
             "invoice": invoice,
             "other_invoice": other_invoice,
             "company": company,
@@ -851,6 +873,74 @@ ENTRIES: list[Entry] = [
         "manager",
         lambda w: f"/manager/promised-payments/bars/{w.bar.pk}/lift/",
         show=lambda w: [("manager", "/manager/promised-payments/rules/")],
+    ),
+    # Numbers and call labelling: the client files and withdraws; managers moderate and keep
+    # the categories and the consent text.
+    Entry(
+        "cabinet:call_label_apply",
+        "client",
+        lambda w: "/cabinet/call-labelling/apply/",
+        lambda w: {
+            "brand": choice("", "БалтЛог") | TEXT,
+            "category": choice(str(w.category.pk), "0") | TEXT,
+            "display_text": choice("Балтийская логистика", "Я" * 33, "Доставка 😀") | TEXT,
+            "numbers": st.sampled_from(
+                [["78124001001"], ["78124001001", "78124001002"], ["78124002002"], []]
+            ),
+            "consent": choice("on", ""),
+        },
+        show=lambda w: [
+            ("client", "/cabinet/call-labelling/"),
+            ("client", "/cabinet/numbers/"),
+            ("manager", "/manager/call-labelling/"),
+        ],
+    ),
+    Entry(
+        "cabinet:call_label_withdraw",
+        "client",
+        lambda w: "/cabinet/call-labelling/withdraw/",
+        show=lambda w: [("client", "/cabinet/call-labelling/")],
+    ),
+    Entry(
+        "manager:call_label_approve",
+        "manager",
+        lambda w: f"/manager/call-labelling/{w.label.pk}/approve/",
+        show=lambda w: [("client", "/cabinet/numbers/"), ("manager", "/manager/call-labelling/")],
+    ),
+    Entry(
+        "manager:call_label_decline",
+        "manager",
+        lambda w: f"/manager/call-labelling/{w.label.pk}/decline/",
+        lambda w: {"reason": TEXT},
+        show=lambda w: [("manager", f"/manager/call-labelling/{w.label.pk}/")],
+    ),
+    Entry(
+        "manager:call_label_settings",
+        "manager",
+        lambda w: "/manager/call-labelling/settings/",
+        lambda w: {
+            "code": st.from_regex(r"[a-z][a-z0-9-]{1,10}", fullmatch=True) | TEXT,
+            "name": TEXT,
+            "name_en": TEXT,
+            "position": st.integers(-1, 2000).map(str) | TEXT,
+        },
+        show=lambda w: [("manager", "/manager/call-labelling/settings/")],
+    ),
+    Entry(
+        "manager:call_label_category_toggle",
+        "manager",
+        lambda w: f"/manager/call-labelling/categories/{w.category.pk}/toggle/",
+        show=lambda w: [("client", "/cabinet/call-labelling/apply/")],
+    ),
+    Entry(
+        "manager:call_label_consent",
+        "manager",
+        lambda w: "/manager/call-labelling/consent/",
+        lambda w: {"text": TEXT, "text_en": TEXT},
+        show=lambda w: [
+            ("manager", "/manager/call-labelling/settings/"),
+            ("client", "/cabinet/call-labelling/apply/"),
+        ],
     ),
     # Telegram: a one-time deep link to the bot, and unlinking.
     Entry(

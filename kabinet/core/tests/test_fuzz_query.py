@@ -113,6 +113,7 @@ ENTRIES: dict[str, Entry] = {
     "manager:client_list": Entry("manager", fixed("/manager/clients/")),
     "manager:deliveries": Entry("manager", fixed("/manager/deliveries/")),
     "manager:credits": Entry("manager", fixed("/manager/promised-payments/")),
+    "manager:call_labels": Entry("manager", fixed("/manager/call-labelling/")),
     "manager:audit_log": Entry("manager", fixed("/manager/audit/")),
     "manager:tariffs": Entry("manager", fixed("/manager/tariffs/")),
     "manager:tariff_create": Entry("manager", fixed("/manager/tariffs/new/")),

@@ -25,6 +25,7 @@ from kabinet.exchange.models import PackageStatus
 from kabinet.forecast.models import ThresholdKind
 from kabinet.helpcenter.content import CONTENT_DIR, LANGUAGES, parse_article
 from kabinet.notifications.models import DeliveryStatus
+from kabinet.numbers.models import LabelStatus
 from kabinet.payments.models import PaymentStatus, Provider
 from kabinet.servicedesk.models import RequestKind, RequestStatus, RuleAction
 from kabinet.subscriptions.models import SubscriptionStatus
@@ -91,6 +92,8 @@ STATUSES: list[tuple[str, str, type[models.TextChoices]]] = [
     ("manager", "20-sms-deliveries", DeliveryStatus),
     ("client", "17-promised-payment", CreditStatus),
     ("manager", "21-promised-payments", CreditStatus),
+    ("client", "20-call-labelling", LabelStatus),
+    ("manager", "22-call-labelling", LabelStatus),
 ]
 
 
