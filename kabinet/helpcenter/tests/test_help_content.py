@@ -92,7 +92,7 @@ STATUSES: list[tuple[str, str, type[models.TextChoices]]] = [
     ("manager", "20-sms-deliveries", DeliveryStatus),
     ("client", "17-promised-payment", CreditStatus),
     ("manager", "21-promised-payments", CreditStatus),
-    ("client", "20-call-labelling", LabelStatus),
+    ("client", "21-call-labelling", LabelStatus),
     ("manager", "22-call-labelling", LabelStatus),
 ]
 
