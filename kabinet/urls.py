@@ -41,6 +41,7 @@ APPS = [
     "forecast",
     "chatbot",
     "continuity",
+    "calls",
 ]
 
 
