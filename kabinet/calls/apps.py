@@ -13,7 +13,8 @@ class CallsConfig(appconfig.KabinetAppConfig):
     # makes a missing one, so a late job never stops a package.
     periodic_jobs = (("calls.partitions", "kabinet.calls.tasks.partitions_task", 86400),)
     demo_loader = "kabinet.calls.demo.load"
-    demo_order = 900
+    # After the exchange demo, whose billingsim round trip brings the closed months.
+    demo_order = 1100
 
     def ready(self) -> None:
         from . import inbound

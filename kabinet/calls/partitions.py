@@ -115,6 +115,9 @@ def calls_retention(*, months: int | None = None) -> dict[str, int]:
     limit = month_of(cutoff)
     dropped = 0
     with connection.cursor() as cursor:
+        # Deferred foreign-key checks of rows written earlier in this transaction would
+        # block the DROP: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for month, name in sorted(existing_partitions().items()):
             if month < limit:
                 cursor.execute(f'DROP TABLE "{name}"')

@@ -21,10 +21,14 @@ from .models import Call
 
 
 def calls_screen(
-    request: HttpRequest, client: Client, *, template: str, urls: dict[str, str]
+    request: HttpRequest,
+    client: Client,
+    form: CallFilterForm,
+    *,
+    template: str,
+    urls: dict[str, str],
 ) -> HttpResponse:
     """The page, for the client and for a manager (who names the client and the URLs)."""
-    form = CallFilterForm(request.GET)
     rows: list[Call] = []
     totals = days = next_cursor = None
     flt = None
@@ -60,9 +64,12 @@ def calls_screen(
 
 
 def calls_export(
-    request: HttpRequest, client: Client, write: Callable[..., HttpResponse], page: str
+    request: HttpRequest,
+    client: Client,
+    form: CallFilterForm,
+    write: Callable[..., HttpResponse],
+    page: str,
 ) -> HttpResponse:
-    form = CallFilterForm(request.GET)
     if not form.is_valid():
         # Junk in the filter: back to the page, which says what is wrong.
         return HttpResponseRedirect(f"{page}?{request.GET.urlencode()}")
@@ -80,16 +87,23 @@ def _urls() -> dict[str, str]:
 
 @require_GET
 def calls(request: AuthedHttpRequest) -> HttpResponse:
+    form = CallFilterForm(request.GET)
     return calls_screen(
-        request, current_client(request), template="calls/cabinet/calls.html", urls=_urls()
+        request, current_client(request), form, template="calls/cabinet/calls.html", urls=_urls()
     )
 
 
 @require_GET
 def calls_csv(request: AuthedHttpRequest) -> HttpResponse:
-    return calls_export(request, current_client(request), export.csv_response, _urls()["page"])
+    form = CallFilterForm(request.GET)
+    return calls_export(
+        request, current_client(request), form, export.csv_response, _urls()["page"]
+    )
 
 
 @require_GET
 def calls_xlsx(request: AuthedHttpRequest) -> HttpResponse:
-    return calls_export(request, current_client(request), export.xlsx_response, _urls()["page"])
+    form = CallFilterForm(request.GET)
+    return calls_export(
+        request, current_client(request), form, export.xlsx_response, _urls()["page"]
+    )

@@ -11,6 +11,7 @@ from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import Client
 
 from . import export
+from .forms import CallFilterForm
 from .views_cabinet import calls_export, calls_screen
 
 
@@ -25,16 +26,19 @@ def _urls(pk: int) -> dict[str, str]:
 @require_GET
 def client_calls(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    return calls_screen(request, client, template="calls/manager/calls.html", urls=_urls(pk))
+    form = CallFilterForm(request.GET)
+    return calls_screen(request, client, form, template="calls/manager/calls.html", urls=_urls(pk))
 
 
 @require_GET
 def client_calls_csv(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    return calls_export(request, client, export.csv_response, _urls(pk)["page"])
+    form = CallFilterForm(request.GET)
+    return calls_export(request, client, form, export.csv_response, _urls(pk)["page"])
 
 
 @require_GET
 def client_calls_xlsx(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    return calls_export(request, client, export.xlsx_response, _urls(pk)["page"])
+    form = CallFilterForm(request.GET)
+    return calls_export(request, client, form, export.xlsx_response, _urls(pk)["page"])
