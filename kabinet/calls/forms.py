@@ -28,7 +28,7 @@ def _digits(value: str, *, longest: int) -> str:
     return digits
 
 
-def _date_field(label: str) -> forms.DateField:
+def _date_field(label: Any) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=False,
@@ -113,12 +113,14 @@ class CallFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean() or {}
-        start, end = data.get("from"), data.get("to")
+        start: dt.date | None = data.get("from")
+        end: dt.date | None = data.get("to")
         if self.errors:
             return data
         if start or end:
             if start is None:
-                start = end - dt.timedelta(days=MAX_DAYS - 1)  # type: ignore[operator]
+                assert end is not None
+                start = end - dt.timedelta(days=MAX_DAYS - 1)
             if end is None:
                 end = start + dt.timedelta(days=MAX_DAYS - 1)
             if end < start:

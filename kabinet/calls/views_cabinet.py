@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -67,9 +67,9 @@ def calls_export(
     request: HttpRequest,
     client: Client,
     form: CallFilterForm,
-    write: Callable[..., HttpResponse],
+    write: Callable[..., HttpResponseBase],
     page: str,
-) -> HttpResponse:
+) -> HttpResponseBase:
     if not form.is_valid():
         # Junk in the filter: back to the page, which says what is wrong.
         return HttpResponseRedirect(f"{page}?{request.GET.urlencode()}")
@@ -94,7 +94,7 @@ def calls(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @require_GET
-def calls_csv(request: AuthedHttpRequest) -> HttpResponse:
+def calls_csv(request: AuthedHttpRequest) -> HttpResponseBase:
     form = CallFilterForm(request.GET)
     return calls_export(
         request, current_client(request), form, export.csv_response, _urls()["page"]
@@ -102,7 +102,7 @@ def calls_csv(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @require_GET
-def calls_xlsx(request: AuthedHttpRequest) -> HttpResponse:
+def calls_xlsx(request: AuthedHttpRequest) -> HttpResponseBase:
     form = CallFilterForm(request.GET)
     return calls_export(
         request, current_client(request), form, export.xlsx_response, _urls()["page"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -31,14 +31,14 @@ def client_calls(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def client_calls_csv(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+def client_calls_csv(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     client = get_object_or_404(Client, pk=pk)
     form = CallFilterForm(request.GET)
     return calls_export(request, client, form, export.csv_response, _urls(pk)["page"])
 
 
 @require_GET
-def client_calls_xlsx(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+def client_calls_xlsx(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     client = get_object_or_404(Client, pk=pk)
     form = CallFilterForm(request.GET)
     return calls_export(request, client, form, export.xlsx_response, _urls(pk)["page"])
