@@ -70,7 +70,11 @@ def existing_partitions() -> dict[Month, str]:
 
 
 def ensure_partitions(months: Iterable[Month]) -> list[str]:
-    """Create the partitions of ``months`` that do not exist yet; the names created."""
+    """Create the partitions of ``months`` that do not exist yet; the names created.
+
+    Creating a partition locks the whole table until the transaction ends: the periodic job
+    makes them ahead, so an import creates one only for a month far in the past.
+    """
     if not is_partitioned():
         return []
     wanted = sorted(set(months))
@@ -94,7 +98,7 @@ def ensure_partitions(months: Iterable[Month]) -> list[str]:
     return made
 
 
-def partitions_ahead(*, behind: int = 1, ahead: int = 3) -> list[str]:
+def partitions_ahead(*, behind: int = 3, ahead: int = 3) -> list[str]:
     """The partitions from ``behind`` months ago to ``ahead`` months on (the periodic job)."""
     now = current_month()
     return ensure_partitions(add_months(now, k) for k in range(-behind, ahead + 1))

@@ -8,7 +8,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
         parser.add_argument("--ahead", type=int, default=3)
-        parser.add_argument("--behind", type=int, default=1)
+        parser.add_argument("--behind", type=int, default=3)
 
     def handle(self, *args: object, **options: object) -> None:
         if not is_partitioned():
