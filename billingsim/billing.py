@@ -102,7 +102,7 @@ def _bill_client(
         return
     rng = random.Random(f"{seed_text}:{period}:{contract}")
     tariffs = [_tariff(conn, sub["tariff_code"]) for sub in subscriptions]
-    # Apart from the amounts' generator: --calls does not change any amount.
+    # Apart from the amounts' generator: the calls do not change the amounts' randomness.
     call_rng = random.Random(f"{seed_text}:{period}:{contract}:calls")
     numbers = call_details.own_numbers(conn, contract) if with_calls else []
     outgoing = 0
@@ -111,8 +111,12 @@ def _bill_client(
         fee = _monthly_fee(tariff, sub["service_code"])
         name = tariff["name"] if tariff else sub["tariff_code"]
         lines.append((f"Абонентская плата «{name}» за {period}", fee))
+    scale = call_details.traffic_scale(conn, contract) if with_calls else 1
     for zone in ZONES:
-        calls, minutes = _simulate_calls(rng, zone)
+        calls, minutes = 0, 0
+        for _ in range(scale):
+            more_calls, more_minutes = _simulate_calls(rng, zone)
+            calls, minutes = calls + more_calls, minutes + more_minutes
         amount = (_per_minute(tariffs, zone) * minutes).quantize(Decimal("0.01"))
         if with_calls:
             for call in call_details.zone_calls(

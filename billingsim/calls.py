@@ -72,9 +72,24 @@ def own_numbers(conn: sqlite3.Connection, contract: str) -> list[str]:
     return numbers
 
 
+def traffic_scale(conn: sqlite3.Connection, contract: str) -> int:
+    """How many ordinary clients' traffic this one makes: half its lines (the `lines`
+    parameter of its subscriptions), at least one."""
+    lines = 0
+    for row in conn.execute(
+        "SELECT parameters FROM subscriptions WHERE contract = ? AND status = 'active'",
+        (contract,),
+    ):
+        value = json.loads(row["parameters"]).get("lines")
+        if isinstance(value, int) and value > 0:
+            lines += value
+    return max(1, lines // 2)
+
+
 def _moment(rng: random.Random, year: int, month: int, until: datetime | None) -> datetime:
     days = calendar.monthrange(year, month)[1]
-    while True:
+    start = datetime(year, month, 1, tzinfo=LOCAL)
+    for _attempt in range(100):
         day = rng.randint(1, days)
         weekend = calendar.weekday(year, month, day) >= 5
         if weekend and rng.random() > WEEKEND_SHARE * 3.5:
@@ -85,6 +100,10 @@ def _moment(rng: random.Random, year: int, month: int, until: datetime | None) -
         )
         if until is None or moment < until:
             return moment.astimezone(UTC)
+    # Early on the month's first morning no working hour has come yet: any moment so far.
+    assert until is not None and until > start, "no time of the month has passed yet"
+    span = int((until - start).total_seconds())
+    return (start + timedelta(seconds=rng.randrange(max(span, 1)))).astimezone(UTC)
 
 
 def _peer(rng: random.Random, zone: str) -> str:

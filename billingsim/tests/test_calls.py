@@ -131,3 +131,42 @@ def test_no_call_is_in_the_future(until_day: int) -> None:
     )
     assert all(c.started_at < until for c in calls)
     assert sum(c.amount for c in calls) == Decimal("180.00")
+
+
+def test_a_client_with_many_lines_makes_more_calls(
+    tmp_path: Path, conn: sqlite3.Connection, site_key: SiteKey, trusted: Trusted
+) -> None:
+    import json
+
+    from billingsim.calls import traffic_scale
+
+    setup_clients(tmp_path, conn, site_key, trusted)
+    assert traffic_scale(conn, "1001") == 1
+    conn.execute(
+        "UPDATE subscriptions SET parameters = ? WHERE contract = '1001'",
+        (json.dumps({"number": "+74950000001", "lines": 8}),),
+    )
+    assert traffic_scale(conn, "1001") == 4
+    bill_period(conn, "2026-11", seed=1, calls=True)
+    usage = conn.execute("SELECT SUM(calls) FROM usage WHERE contract = '1001'").fetchone()[0]
+    outgoing = [c for c in _calls(conn) if c["contract"] == "1001" and c["direction"] == "out"]
+    assert len(outgoing) == usage > 40
+
+
+def test_calls_early_on_the_first_of_the_month_are_before_now() -> None:
+    import random
+
+    from billingsim.calls import incoming_calls
+
+    until = datetime(2026, 12, 1, 0, 5, tzinfo=MSK)
+    calls = list(
+        incoming_calls(
+            random.Random(2),
+            contract="1001",
+            period="2026-12",
+            count=5,
+            numbers=["78124001001"],
+            until=until,
+        )
+    )
+    assert all(datetime(2026, 12, 1, tzinfo=MSK) <= c.started_at < until for c in calls)

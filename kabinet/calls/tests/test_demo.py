@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from kabinet.accounts.models import Client
 from kabinet.calls import partitions
@@ -27,7 +28,8 @@ def test_demo_client_100001_has_calls_this_month_and_last_and_a_second_run_adds_
     this_count = Call.objects.filter(
         client=client, started_at__gte=partitions.month_start(this)
     ).count()
-    assert this_count >= 50
+    # Every day of the month so far has its calls (on the 1st, the first of them).
+    assert this_count >= (20 if timezone.localdate().day > 1 else 0)
     assert set(Call.objects.filter(client=client).values_list("number", flat=True)) == {
         "78124001001"
     }

@@ -132,6 +132,18 @@ def test_the_numbers_screen_link_shows_one_number(as_client, calls):
     assert ids(response) == ["A3"]
 
 
+def test_the_numbers_screen_link_without_a_period_shows_this_month(as_client, make_call, company):
+    from django.utils import timezone
+
+    make_call(company, timezone.now() - dt.timedelta(minutes=1), call_id="NOW1")
+    make_call(
+        company, timezone.now() - dt.timedelta(minutes=2), call_id="NOW2", number="78124001002"
+    )
+    response = as_client.get("/cabinet/calls/?number=78124001001")
+    assert response.status_code == 200
+    assert ids(response) == ["NOW1"]
+
+
 def test_times_and_days_are_the_operators(as_client, make_call, company):
     # 22:30 UTC on 30 November is 01:30 on 1 December in Moscow.
     make_call(company, dt.datetime(2026, 11, 30, 22, 30, tzinfo=UTC), call_id="LATE")

@@ -104,7 +104,7 @@ class CallsPart(_Base):
                     days=day, hours=min(hour, 23), seconds=rng.randrange(3600)
                 )
                 if moment >= end:
-                    moment = end - dt.timedelta(seconds=1 + index % 3600)
+                    moment = max(start, end - dt.timedelta(seconds=1 + index % 3600))
                 roll = rng.random()
                 if roll < 0.38:
                     zone, direction = "incoming", "in"
