@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import CallDirection, CallZone
 from .selectors import MAX_DAYS, CallFilter, Cursor, Period, parse_cursor
@@ -55,10 +56,12 @@ class CallFilterForm(forms.Form):
     direction = forms.ChoiceField(
         label=_("Direction"),
         required=False,
-        choices=[("", _("Any")), *list(CallDirection.choices)],
+        choices=[("", pgettext_lazy("direction", "Any")), *list(CallDirection.choices)],
     )
     zone = forms.ChoiceField(
-        label=_("Zone"), required=False, choices=[("", _("Any")), *list(CallZone.choices)]
+        label=_("Zone"),
+        required=False,
+        choices=[("", pgettext_lazy("zone", "Any")), *list(CallZone.choices)],
     )
     peer = forms.CharField(
         label=_("Other party"),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CallDirection(models.TextChoices):
@@ -13,7 +14,7 @@ class CallZone(models.TextChoices):
     LOCAL = "local", _("Local")
     LONG_DISTANCE = "long_distance", _("Long distance")
     INTERNATIONAL = "international", _("International")
-    INCOMING = "incoming", _("Incoming")
+    INCOMING = "incoming", pgettext_lazy("zone", "Incoming")
 
 
 class Call(models.Model):
