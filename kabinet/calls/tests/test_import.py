@@ -203,3 +203,22 @@ def test_many_batches_of_many_months_are_all_stored(peer, company, monkeypatch):
     result = import_bytes(peer.package(records))
     assert result.ok, result.report
     assert Call.objects.count() == 50
+
+
+def test_memory_does_not_grow_with_the_package(peer, company):
+    import tracemalloc
+
+    peaks = []
+    for size, start in ((1500, 0), (6000, 10_000)):
+        data = peer.package(
+            call(peer, f"MEM{start + i}", started_at=f"2026-11-{1 + i % 28:02d}T10:00:00Z")
+            for i in range(size)
+        )
+        tracemalloc.start()
+        result = import_bytes(data)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert result.ok, result.report
+    assert Call.objects.count() == 7500
+    # Four times the records, about the same peak: a batch at a time, never the package.
+    assert peaks[1] < peaks[0] * 1.5, peaks
