@@ -48,6 +48,23 @@ def page_rows(base: str, baseline: float, args: argparse.Namespace) -> list[Row]
                 name, base + path, aim=0.15, baseline=baseline, args=args, headers=client_cookie
             )
         )
+    # Call details: the bench client has thousands of calls a month (generate_dataset).
+    for name, path, aim in (
+        ("client cabinet: call details, this month", "/cabinet/calls/", 0.1),
+        (
+            "client cabinet: call details, filtered",
+            "/cabinet/calls/?direction=out&zone=local&min_duration=60",
+            0.1,
+        ),
+        (
+            "client cabinet: call details, CSV export of the month",
+            "/cabinet/calls/export.csv",
+            None,
+        ),
+    ):
+        rows.append(
+            measure(name, base + path, aim=aim, baseline=baseline, args=args, headers=client_cookie)
+        )
     manager_cookie = {"Cookie": login("bench-manager@kabinet.test")}
     since = (dt.date.today() - dt.timedelta(days=30)).isoformat()
     for name, path in (

@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from billingsim import calls as call_details
 from billingsim import outbox
 from billingsim.clock import format_utc, now_utc, parse_period
 from billingsim.money import format_money, parse_money, to_cents
@@ -52,7 +53,9 @@ class BillResult:
     total: Decimal = Decimal("0.00")
 
 
-def bill_period(conn: sqlite3.Connection, period: str, seed: int | None) -> BillResult:
+def bill_period(
+    conn: sqlite3.Connection, period: str, seed: int | None, *, calls: bool = False
+) -> BillResult:
     year, month = parse_period(period)
     doc_date = date(year, month, calendar.monthrange(year, month)[1])
     seed_text = str(seed) if seed is not None else secrets.token_hex(8)
@@ -63,7 +66,7 @@ def bill_period(conn: sqlite3.Connection, period: str, seed: int | None) -> Bill
             "SELECT * FROM clients WHERE status = 'active' ORDER BY contract"
         ).fetchall()
         for client in clients:
-            _bill_client(conn, client, period, doc_date, seed_text, result)
+            _bill_client(conn, client, period, doc_date, seed_text, result, calls)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -79,6 +82,7 @@ def _bill_client(
     doc_date: date,
     seed_text: str,
     result: BillResult,
+    with_calls: bool = False,
 ) -> None:
     contract = client["contract"]
     done = conn.execute(
@@ -98,14 +102,35 @@ def _bill_client(
         return
     rng = random.Random(f"{seed_text}:{period}:{contract}")
     tariffs = [_tariff(conn, sub["tariff_code"]) for sub in subscriptions]
+    # Apart from the amounts' generator: the calls do not change the amounts' randomness.
+    call_rng = random.Random(f"{seed_text}:{period}:{contract}:calls")
+    numbers = call_details.own_numbers(conn, contract) if with_calls else []
+    outgoing = 0
     lines: list[tuple[str, Decimal]] = []
     for sub, tariff in zip(subscriptions, tariffs, strict=True):
         fee = _monthly_fee(tariff, sub["service_code"])
         name = tariff["name"] if tariff else sub["tariff_code"]
         lines.append((f"Абонентская плата «{name}» за {period}", fee))
+    scale = call_details.traffic_scale(conn, contract) if with_calls else 1
     for zone in ZONES:
-        calls, minutes = _simulate_calls(rng, zone)
+        calls, minutes = 0, 0
+        for _ in range(scale):
+            more_calls, more_minutes = _simulate_calls(rng, zone)
+            calls, minutes = calls + more_calls, minutes + more_minutes
         amount = (_per_minute(tariffs, zone) * minutes).quantize(Decimal("0.01"))
+        if with_calls:
+            for call in call_details.zone_calls(
+                call_rng,
+                contract=contract,
+                period=period,
+                zone=zone,
+                calls=calls,
+                minutes=minutes,
+                per_minute=_per_minute(tariffs, zone),
+                numbers=numbers,
+            ):
+                call_details.enqueue(conn, contract, call)
+            outgoing += calls
         conn.execute(
             "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?)",
             (contract, period, zone, calls, minutes, to_cents(amount)),
@@ -124,6 +149,15 @@ def _bill_client(
         )
         if amount > 0:
             lines.append((f"Звонки ({ZONE_NAMES[zone]}), {minutes} мин, за {period}", amount))
+    if with_calls:
+        for call in call_details.incoming_calls(
+            call_rng,
+            contract=contract,
+            period=period,
+            count=int(outgoing * call_details.INCOMING_SHARE),
+            numbers=numbers,
+        ):
+            call_details.enqueue(conn, contract, call)
     for description, amount in lines:
         _post_charge(conn, contract, period, amount, description)
     total = sum((amount for _, amount in lines), Decimal("0.00"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from billingsim import db
 from billingsim.billing import bill_period
-from billingsim.exporter import copy_package, export_package
+from billingsim.exporter import MAX_RECORDS_BYTES, copy_package, export_package
 from billingsim.importer import ImportRejected, import_package
 from billingsim.keys import KeyFileError, generate_key_files, load_private_key, load_trusted_keys
 from billingsim.labels import (
@@ -75,9 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     bill = add("bill", "post monthly charges, usage and documents for a period")
     bill.add_argument("--period", required=True, help="YYYY-MM")
     bill.add_argument("--seed", type=int, default=None, help="make the run deterministic")
+    bill.add_argument(
+        "--calls", action="store_true", help="also send every call (call.detail records)"
+    )
 
     export = add("export", "write the next billing-to-site package")
     export.add_argument("--out", type=Path, default=None, help="also copy the package here")
+    export.add_argument(
+        "--max-bytes",
+        type=int,
+        default=None,
+        help="records.jsonl size limit (default 512 MiB); the rest waits for the next export",
+    )
 
     download = add("download", "copy an exported package again, byte for byte")
     download.add_argument("sequence", type=int)
@@ -178,7 +187,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_bill(args: argparse.Namespace) -> int:
     with _connect(args) as conn:
         try:
-            result = bill_period(conn, args.period, args.seed)
+            result = bill_period(conn, args.period, args.seed, calls=args.calls)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     print(
@@ -192,13 +201,17 @@ def cmd_bill(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     key = load_private_key(_private_key_path(args))
     with _connect(args) as conn:
-        result = export_package(conn, _home(args), key, args.out)
+        result = export_package(
+            conn, _home(args), key, args.out, args.max_bytes or MAX_RECORDS_BYTES
+        )
     print(f"{result.copied_to or result.path}")
     print(
         f"billing-to-site sequence {result.sequence}: {result.record_count} records, "
         f"ack_through {result.ack_through}"
         + (f" (kept as {result.path})" if result.copied_to else "")
     )
+    if result.pending:
+        print(f"{result.pending} records wait for the next export (size limit)")
     return 0
 
 

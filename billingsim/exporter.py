@@ -27,6 +27,11 @@ _ORDER_SQL = (
 )
 
 
+# The spec's limit on a member's uncompressed size: records beyond it wait for the next package
+# (a month of call details of a large operator fills many).
+MAX_RECORDS_BYTES = 512 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class ExportResult:
     sequence: int
@@ -34,6 +39,7 @@ class ExportResult:
     record_count: int
     ack_through: int
     copied_to: Path | None
+    pending: int = 0
 
 
 def package_name(sequence: int) -> str:
@@ -41,7 +47,11 @@ def package_name(sequence: int) -> str:
 
 
 def export_package(
-    conn: sqlite3.Connection, home: Path, private_key: Ed25519PrivateKey, out: Path | None
+    conn: sqlite3.Connection,
+    home: Path,
+    private_key: Ed25519PrivateKey,
+    out: Path | None,
+    max_bytes: int = MAX_RECORDS_BYTES,
 ) -> ExportResult:
     outgoing = db.outgoing_dir(home)
     outgoing.mkdir(parents=True, exist_ok=True)
@@ -53,7 +63,7 @@ def export_package(
         created = now_utc()
         _queue_snapshots(conn, created, first_export=sequence == 1)
         tmp_records = outgoing / f".{sequence:06d}.records.tmp"
-        count, records_sha = _write_records(conn, tmp_records)
+        count, records_sha, last = _write_records(conn, tmp_records, max_bytes)
         manifest = Manifest(
             format=FORMAT,
             direction=BILLING_TO_SITE,
@@ -78,9 +88,19 @@ def export_package(
         signature = sign(private_key, manifest_bytes)
         write_package(tmp_zip, manifest_bytes, tmp_records, signature, stamp)
         final = outgoing / package_name(sequence)
-        conn.execute(
-            "UPDATE outbox SET package_sequence = ? WHERE package_sequence IS NULL", (sequence,)
-        )
+        if last is None:
+            conn.execute(
+                "UPDATE outbox SET package_sequence = ? WHERE package_sequence IS NULL",
+                (sequence,),
+            )
+        else:
+            # Only what was written, in export order; the rest waits for the next package.
+            conn.execute(
+                "UPDATE outbox SET package_sequence = ? WHERE package_sequence IS NULL "  # noqa: S608 (constants only)
+                f"AND ({_ORDER_SQL} < ? OR ({_ORDER_SQL} = ? AND seq <= ?))",
+                (sequence, last[0], last[0], last[1]),
+            )
+        pending = outbox.pending_count(conn)
         conn.execute(
             "INSERT INTO billing_packages VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -110,7 +130,7 @@ def export_package(
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(final, out)
         copied = out
-    return ExportResult(sequence, final, count, ack_through, copied)
+    return ExportResult(sequence, final, count, ack_through, copied, pending)
 
 
 def _queue_snapshots(conn: sqlite3.Connection, created: datetime, first_export: bool) -> None:
@@ -158,14 +178,22 @@ def _queue_snapshots(conn: sqlite3.Connection, created: datetime, first_export: 
         )
 
 
-def _write_records(conn: sqlite3.Connection, path: Path) -> tuple[int, str]:
-    """Stream pending records to a file: one compact JSON object per line, '\\n' ends."""
+def _write_records(
+    conn: sqlite3.Connection, path: Path, max_bytes: int
+) -> tuple[int, str, tuple[int, int] | None]:
+    """Stream pending records to a file: one compact JSON object per line, '\\n' ends.
+
+    Stops before the file would pass ``max_bytes`` (one record is always written): then it
+    also returns the (rank, seq) of the last record written, else None.
+    """
     digest = hashlib.sha256()
     count = 0
+    size = 0
     rows = conn.execute(
-        "SELECT id, type, at, data FROM outbox WHERE package_sequence IS NULL "  # noqa: S608 (constants only)
-        f"ORDER BY {_ORDER_SQL}, seq"
+        f"SELECT id, type, at, data, seq, {_ORDER_SQL} AS rank FROM outbox "  # noqa: S608 (constants only)
+        f"WHERE package_sequence IS NULL ORDER BY {_ORDER_SQL}, seq"
     )
+    previous: tuple[int, int] | None = None
     with path.open("wb") as handle:
         for row in rows:
             # data is stored as compact JSON already; splicing it avoids a re-parse.
@@ -173,10 +201,14 @@ def _write_records(conn: sqlite3.Connection, path: Path) -> tuple[int, str]:
                 f'{{"id":{json.dumps(row["id"])},"type":{json.dumps(row["type"])},'
                 f'"at":{json.dumps(row["at"])},"data":{row["data"]}}}\n'
             ).encode()
+            if count and size + len(line) > max_bytes:
+                return count, digest.hexdigest(), previous
             handle.write(line)
             digest.update(line)
+            size += len(line)
             count += 1
-    return count, digest.hexdigest()
+            previous = (row["rank"], row["seq"])
+    return count, digest.hexdigest(), None
 
 
 def _sha256_file(path: Path) -> str:

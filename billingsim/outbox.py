@@ -16,6 +16,7 @@ EXPORT_RANK = {
     "charge.posted": 1,
     "payment.received": 1,
     "usage.summary": 2,
+    "call.detail": 2,
     "document.issued": 3,
     "client.status": 4,
     "subscription.status": 4,

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "kabinet.chatbot",
     "kabinet.continuity",
     "kabinet.numbers",
+    "kabinet.calls",
     "kabinet.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -211,6 +212,8 @@ LOGIN_REDIRECT_URL = "home_redirect"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = env_int("KABINET_PASSWORD_RESET_HOURS", 24) * 3600
 KABINET_INVITATION_DAYS = env_int("KABINET_INVITATION_DAYS", 7)
+# Call details older than this many months (before the current one) are dropped.
+KABINET_CALLS_RETENTION_MONTHS = env_int("KABINET_CALLS_RETENTION_MONTHS", 36)
 # Login throttling: attempts allowed per window, per account and per address.
 KABINET_LOGIN_MAX_PER_ACCOUNT = env_int("KABINET_LOGIN_MAX_PER_ACCOUNT", 5)
 KABINET_LOGIN_MAX_PER_ADDRESS = env_int("KABINET_LOGIN_MAX_PER_ADDRESS", 20)

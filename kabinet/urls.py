@@ -42,6 +42,7 @@ APPS = [
     "chatbot",
     "continuity",
     "numbers",
+    "calls",
 ]
 
 

@@ -1,7 +1,23 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views, views_cabinet, views_manager, views_security
+
+
+class StatusActionConverter:
+    """Only the status actions, so other apps' pages under clients/<pk>/ (calls, numbers …)
+    are not taken for one."""
+
+    regex = "|".join(sorted(views_manager.STATUS_ACTIONS, key=len, reverse=True))
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(StatusActionConverter, "client_status_action")
 
 # Public: signing in and out, password reset, invitations.
 urlpatterns = [
@@ -68,7 +84,7 @@ manager_urlpatterns = [
     path("clients/<int:pk>/", views_manager.client_detail, name="client_detail"),
     path("clients/<int:pk>/edit/", views_manager.client_edit, name="client_edit"),
     path(
-        "clients/<int:pk>/<str:action>/",
+        "clients/<int:pk>/<client_status_action:action>/",
         views_manager.client_status,
         name="client_status",
     ),

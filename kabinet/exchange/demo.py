@@ -57,7 +57,7 @@ def seed_exchange() -> list[str]:
         return ["Billing exchange: billingsim refused the site package (see the log)"]
     periods = _months_back(timezone.localdate(), 2)
     for period in periods:
-        run("bill", "--period", period, "--seed", "7")
+        run("bill", "--period", period, "--seed", "7", "--calls")
     # A demo client paid one of its invoices by bank transfer: billing tells the website.
     from kabinet.accounting.demo import invoice_to_pay
 

@@ -66,6 +66,17 @@ class ApplyContext:
         self.notes.append(f"line {line}: {text}")
 
 
+class RecordRejected(Exception):
+    """Raised by an ``apply`` when a line proves wrong only as it is written (a duplicate of a
+    row stored earlier, in this package or before): the import rolls back and the package
+    is rejected with the line and the reason, like an error of the validating pass."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
 Check = Callable[[ScanContext, Record], "str | None"]
 Apply = Callable[[ApplyContext, list[tuple[int, Record]]], None]
 

@@ -39,7 +39,7 @@ from .packages import (
     write_package,
 )
 from .records import Record, RecordError, parse_record
-from .registry import ApplyContext, Known, ScanContext, inbound_type
+from .registry import ApplyContext, Known, RecordRejected, ScanContext, inbound_type
 
 logger = logging.getLogger(__name__)
 
@@ -400,6 +400,9 @@ def _apply(
                 obj=package,
                 after={"sequence": manifest.sequence, "applied": applier.applied},
             )
+    except RecordRejected as exc:
+        # The transaction is rolled back: nothing of the package stays.
+        return _reject(actor, meta, manifest, str(exc))
     except IntegrityError:
         # Another import of the same sequence committed first.
         if last_imported_sequence() >= manifest.sequence:

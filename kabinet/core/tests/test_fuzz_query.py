@@ -91,6 +91,27 @@ def _site(_w: World) -> None:
     seed_demo(only=("catalog", "cms"))
 
 
+def _calls(w: World) -> None:
+    import datetime as dt
+
+    from kabinet.calls import partitions
+    from kabinet.calls.models import Call
+
+    moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    partitions.ensure_partitions([partitions.month_of(moment)])
+    Call.objects.create(
+        client=w.company,
+        call_id="FUZZ-1",
+        started_at=moment,
+        direction="out",
+        number="78124001001",
+        peer="74951234567",
+        zone="long_distance",
+        duration_s=125,
+        amount="6.25",
+    )
+
+
 ENTRIES: dict[str, Entry] = {
     "login": Entry("anon", fixed("/login/")),
     "search": Entry("anon", fixed("/search/"), prepare=_site),
@@ -110,6 +131,18 @@ ENTRIES: dict[str, Entry] = {
     "cabinet:pay": Entry("client", fixed("/cabinet/pay/")),
     "cabinet:invoices": Entry("client", fixed("/cabinet/invoices/"), params=("page",)),
     "cabinet:statements": Entry("client", fixed("/cabinet/statements/"), params=("period", "page")),
+    "cabinet:calls": Entry("client", fixed("/cabinet/calls/"), prepare=_calls),
+    "cabinet:calls_csv": Entry("client", fixed("/cabinet/calls/export.csv"), prepare=_calls),
+    "cabinet:calls_xlsx": Entry("client", fixed("/cabinet/calls/export.xlsx"), prepare=_calls),
+    "manager:client_calls": Entry(
+        "manager", lambda w: f"/manager/clients/{w.company.pk}/calls/", prepare=_calls
+    ),
+    "manager:client_calls_csv": Entry(
+        "manager", lambda w: f"/manager/clients/{w.company.pk}/calls/export.csv", prepare=_calls
+    ),
+    "manager:client_calls_xlsx": Entry(
+        "manager", lambda w: f"/manager/clients/{w.company.pk}/calls/export.xlsx", prepare=_calls
+    ),
     "manager:client_list": Entry("manager", fixed("/manager/clients/")),
     "manager:deliveries": Entry("manager", fixed("/manager/deliveries/")),
     "manager:credits": Entry("manager", fixed("/manager/promised-payments/")),

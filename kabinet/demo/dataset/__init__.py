@@ -31,12 +31,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kabinet.accounts.models import Client, ClientStatus, User
+from kabinet.calls.partitions import ensure_partitions
 from kabinet.exchange.models import (
     OutboxRecord,
 )
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
 
 from . import names
+from .calls import CallsPart, months_of_calls
 from .catalog import _ensure_catalog, _tariff_records
 from .clients import ClientsPart, _ensure_managers, _existing_dataset
 from .common import (
@@ -73,7 +75,7 @@ __all__ = [
 ]
 
 
-class _Generator(ClientsPart, RequestsPart, PaymentsPart, ExchangePart):
+class _Generator(ClientsPart, RequestsPart, PaymentsPart, ExchangePart, CallsPart):
     """One client at a time, everything around it; each part is in its domain's module."""
 
     def client(self, contract_number: int) -> None:
@@ -142,6 +144,7 @@ class _Generator(ClientsPart, RequestsPart, PaymentsPart, ExchangePart):
         for _ in range(2 if bench_client else g % 3):
             self._thread(rng, client_id, created, users, manager)
         self._billing(rng, contract, client_id, created, status, subs, money, bench_client)
+        self._calls(contract, client_id, status, subs, bench_client)
 
 
 def dataset_generate(
@@ -178,6 +181,7 @@ def dataset_generate(
                 "more clients after them, or generate into an empty database."
             )
         first = max(FIRST_CONTRACT, (top or 0) + 1)
+        ensure_partitions(months_of_calls(now))
         password = make_password(BENCH_PASSWORD)
         created_versions, services = _ensure_catalog(now)
         if not services:

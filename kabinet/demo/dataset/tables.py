@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kabinet.accounts.models import Client, Membership, User
 from kabinet.audit.models import AuditEntry
+from kabinet.calls.models import Call
 from kabinet.catalog.models import (
     TariffOffer,
 )
@@ -24,6 +25,7 @@ from kabinet.servicedesk.models import (
 )
 from kabinet.subscriptions.models import Subscription
 
+from .calls import call_columns
 from .writer import RowWriter
 
 
@@ -210,3 +212,4 @@ def register_tables(writer: RowWriter) -> None:
     )
     writer.register(BalanceSnapshot, ["client_id", "balance", "as_of", "package_id"])
     writer.register(ImportedRecord, ["record_id", "package_id"])
+    writer.register(Call, call_columns())

@@ -1,0 +1,183 @@
+"""Reading a client's calls: one filter, totals, the days of the period, keyset pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+
+from kabinet.accounts.models import Client
+
+from .models import Call
+
+MAX_DAYS = 92
+PAGE_SIZE = 50
+MAX_ID = 2**63 - 1
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``first``..``last`` (inclusive) of the operator's calendar."""
+
+    first: dt.date
+    last: dt.date
+    month: tuple[int, int] | None = None
+
+    @classmethod
+    def of_month(cls, month: tuple[int, int]) -> Period:
+        first = dt.date(month[0], month[1], 1)
+        following = dt.date(month[0] + month[1] // 12, month[1] % 12 + 1, 1)
+        return cls(first, following - dt.timedelta(days=1), month)
+
+    @classmethod
+    def of_days(cls, first: dt.date, last: dt.date) -> Period:
+        return cls(first, last)
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time(), tzinfo=_zone())
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), tzinfo=_zone())
+
+    @property
+    def key(self) -> str:
+        if self.month:
+            return f"{self.month[0]:04d}-{self.month[1]:02d}"
+        return f"{self.first.isoformat()}_{self.last.isoformat()}"
+
+    def days(self) -> list[dt.date]:
+        return [self.first + dt.timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last row of the previous page: the next page starts right after it."""
+
+    started_at: dt.datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.started_at.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')},{self.id}"
+
+
+def parse_cursor(value: str) -> Cursor | None:
+    moment, _sep, raw_id = value.rpartition(",")
+    try:
+        started_at = dt.datetime.fromisoformat(moment)
+        pk = int(raw_id)
+    except ValueError:
+        return None
+    if started_at.tzinfo is None or not 0 < pk <= MAX_ID or not raw_id.isdigit():
+        return None
+    return Cursor(started_at, pk)
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    period: Period
+    number: str = ""
+    direction: str = ""
+    zone: str = ""
+    peer: str = ""
+    min_duration: int | None = None
+    after: Cursor | None = None
+
+
+def calls_filtered(client: Client, flt: CallFilter) -> QuerySet[Call]:
+    """The client's calls of the filter (any page), newest first."""
+    qs = Call.objects.filter(
+        client=client, started_at__gte=flt.period.start, started_at__lt=flt.period.end
+    )
+    if flt.number:
+        qs = qs.filter(number=flt.number)
+    if flt.direction:
+        qs = qs.filter(direction=flt.direction)
+    if flt.zone:
+        qs = qs.filter(zone=flt.zone)
+    if flt.peer:
+        qs = qs.filter(peer__startswith=flt.peer)
+    if flt.min_duration:
+        qs = qs.filter(duration_s__gte=flt.min_duration)
+    return qs.order_by("-started_at", "-id")
+
+
+@dataclass(frozen=True)
+class Totals:
+    calls: int
+    seconds: int
+    minutes: int
+    amount: Decimal
+
+
+def calls_totals(qs: QuerySet[Call]) -> Totals:
+    """Calls, their time, minutes as billed (each call rounded up) and the amount."""
+    row = qs.order_by().aggregate(
+        calls=Count("id"),
+        seconds=Coalesce(Sum("duration_s"), Value(0)),
+        minutes=Coalesce(Sum((F("duration_s") + 59) / 60), Value(0)),
+        amount=Coalesce(Sum("amount"), Value(Decimal("0.00"))),
+    )
+    return Totals(
+        calls=row["calls"],
+        seconds=int(row["seconds"]),
+        minutes=int(row["minutes"]),
+        amount=Decimal(row["amount"]).quantize(Decimal("0.01")),
+    )
+
+
+@dataclass(frozen=True)
+class Day:
+    date: dt.date
+    calls: int
+    seconds: int
+    amount: Decimal
+
+
+def calls_by_day(qs: QuerySet[Call], period: Period) -> list[Day]:
+    """Every day of the period (days without calls too), in the operator's time zone."""
+    rows = (
+        qs.order_by()
+        .annotate(day=TruncDate("started_at", tzinfo=_zone()))
+        .values("day")
+        .annotate(calls=Count("id"), seconds=Sum("duration_s"), amount=Sum("amount"))
+    )
+    found = {row["day"]: row for row in rows}
+    days = []
+    for date in period.days():
+        row = found.get(date)
+        days.append(
+            Day(
+                date,
+                row["calls"] if row else 0,
+                int(row["seconds"]) if row else 0,
+                Decimal(row["amount"]) if row else Decimal("0.00"),
+            )
+        )
+    return days
+
+
+def calls_page(
+    qs: QuerySet[Call], after: Cursor | None, size: int = PAGE_SIZE
+) -> tuple[list[Call], Cursor | None]:
+    """One page after ``after`` (keyset: never OFFSET), and the cursor of the next one."""
+    if after is not None:
+        qs = qs.filter(
+            Q(started_at__lt=after.started_at) | Q(started_at=after.started_at, id__lt=after.id)
+        )
+    rows = list(qs[: size + 1])
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        return rows, Cursor(last.started_at, last.pk)
+    return rows, None

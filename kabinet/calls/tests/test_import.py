@@ -1,0 +1,224 @@
+"""call.detail packages: a good one is stored exactly; any bad line, a duplicate call id in
+the package or one already stored rejects the whole package with its line, and nothing of
+it stays."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from kabinet.calls.models import Call
+from kabinet.exchange import services as exchange_services
+from kabinet.exchange.models import ExchangePackage, ImportedRecord
+from kabinet.exchange.tests.helpers import import_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def call(billing, call_id: str = "CDR-1", contract: str = "100001", **over):
+    data = {
+        "contract": contract,
+        "call_id": over.pop("id_", call_id),
+        "started_at": "2026-11-05T07:15:00Z",
+        "direction": "out",
+        "number": "78124001001",
+        "peer": "74951234567",
+        "zone": "long_distance",
+        "duration_s": 125,
+        "amount": "6.25",
+    }
+    data.update(over)
+    return billing.record("call.detail", **data)
+
+
+def nothing_stored() -> bool:
+    return (
+        not Call.objects.exists()
+        and not ImportedRecord.objects.exists()
+        and not ExchangePackage.objects.filter(status="imported").exists()
+    )
+
+
+def test_a_good_package_stores_every_call_exactly(peer, company, other_company):
+    result = import_bytes(
+        peer.package(
+            [
+                call(peer),
+                call(
+                    peer,
+                    "CDR-2",
+                    direction="in",
+                    zone="incoming",
+                    peer="",
+                    duration_s=0,
+                    amount="0.00",
+                    started_at="2026-11-30T22:30:00+03:00",
+                ),
+                call(peer, "CDR-3", contract="100002", number="78124002002", zone="international"),
+            ]
+        )
+    )
+    assert result.ok, result.report
+    rows = list(
+        Call.objects.order_by("call_id").values_list(
+            "client__contract_number",
+            "call_id",
+            "started_at",
+            "direction",
+            "number",
+            "peer",
+            "zone",
+            "duration_s",
+            "amount",
+        )
+    )
+    assert rows == [
+        (
+            "100001",
+            "CDR-1",
+            dt.datetime(2026, 11, 5, 7, 15, tzinfo=dt.UTC),
+            "out",
+            "78124001001",
+            "74951234567",
+            "long_distance",
+            125,
+            Decimal("6.25"),
+        ),
+        (
+            "100001",
+            "CDR-2",
+            dt.datetime(2026, 11, 30, 19, 30, tzinfo=dt.UTC),
+            "in",
+            "78124001001",
+            "",
+            "incoming",
+            0,
+            Decimal("0.00"),
+        ),
+        (
+            "100002",
+            "CDR-3",
+            dt.datetime(2026, 11, 5, 7, 15, tzinfo=dt.UTC),
+            "out",
+            "78124002002",
+            "74951234567",
+            "international",
+            125,
+            Decimal("6.25"),
+        ),
+    ]
+    assert result.package.applied_count == 3
+
+
+BAD = [
+    ({"number": "+78124001001"}, "number must be digits with the country code"),
+    ({"number": "812"}, "number must be digits with the country code"),
+    ({"number": "08124001001"}, "number must be digits with the country code"),
+    ({"number": 78124001001}, "number must be digits with the country code"),
+    ({"peer": "anonymous"}, 'peer must be digits, or "" when withheld'),
+    ({"peer": None}, 'peer must be digits, or "" when withheld'),
+    ({"duration_s": -1}, "duration_s must be a non-negative integer"),
+    ({"duration_s": "60"}, "duration_s must be a non-negative integer"),
+    ({"duration_s": 1.5}, "duration_s must be a non-negative integer"),
+    ({"duration_s": True}, "duration_s must be a non-negative integer"),
+    ({"amount": "-1.00"}, "amount must not be negative"),
+    ({"amount": "1.5"}, "amount must be a money string with two decimals"),
+    ({"amount": 1.5}, "amount must be a money string with two decimals"),
+    ({"zone": "mobile"}, "zone must be one of local, long_distance, international, incoming"),
+    ({"direction": "both"}, "direction must be one of out, in"),
+    ({"started_at": "2026-11-05 07:15"}, "started_at must be an RFC 3339 time"),
+    ({"id_": ""}, "call_id must not be empty"),
+    ({"contract": "999999"}, "unknown contract '999999'"),
+]
+
+
+@pytest.mark.parametrize(("change", "reason"), BAD)
+def test_a_bad_line_rejects_the_whole_package_with_its_number(peer, company, change, reason):
+    result = import_bytes(
+        peer.package([call(peer, "A"), call(peer, "B", **change), call(peer, "C")])
+    )
+    assert not result.ok
+    assert result.report.startswith("line 2: ")
+    assert reason in result.report
+    assert nothing_stored()
+    assert ExchangePackage.objects.get().status == "rejected"
+
+
+def test_a_missing_field_rejects_the_package(peer, company):
+    bad = call(peer, "B")
+    del bad["data"]["peer"]
+    result = import_bytes(peer.package([call(peer, "A"), bad]))
+    assert result.report == "line 2: call.detail: missing field 'peer'"
+    assert nothing_stored()
+
+
+def test_a_call_id_twice_in_one_batch_rejects_the_package(peer, company):
+    result = import_bytes(peer.package([call(peer, "A"), call(peer, "B"), call(peer, "A")]))
+    assert not result.ok
+    assert result.report == "line 3: call_id 'A' appears twice in this package (line 1)"
+    assert nothing_stored()
+
+
+def test_a_call_id_twice_in_different_batches_rejects_the_package(peer, company, monkeypatch):
+    monkeypatch.setattr(exchange_services, "BATCH", 2)
+    records = [call(peer, f"X{i}") for i in range(5)] + [call(peer, "X1")]
+    result = import_bytes(peer.package(records))
+    assert not result.ok
+    assert result.report == (
+        "line 6: call_id 'X1' is already stored (earlier in this package or before)"
+    )
+    assert nothing_stored()
+
+
+def test_a_call_already_stored_rejects_the_next_package_and_a_fixed_one_applies(peer, company):
+    assert import_bytes(peer.package([call(peer, "A")])).ok
+    again = import_bytes(peer.package([call(peer, "B"), call(peer, "A", duration_s=9)]))
+    assert not again.ok
+    assert again.report == (
+        "line 2: call_id 'A' is already stored (earlier in this package or before)"
+    )
+    assert list(Call.objects.values_list("call_id", "duration_s")) == [("A", 125)]
+    fixed = import_bytes(peer.package([call(peer, "B")], sequence=2))
+    assert fixed.ok, fixed.report
+    assert sorted(Call.objects.values_list("call_id", flat=True)) == ["A", "B"]
+
+
+def test_a_record_seen_before_is_skipped_not_a_duplicate(peer, company):
+    record = call(peer, "A")
+    assert import_bytes(peer.package([record])).ok
+    result = import_bytes(peer.package([record, call(peer, "B")]))
+    assert result.ok, result.report
+    assert (result.package.applied_count, result.package.skipped_count) == (1, 1)
+    assert Call.objects.count() == 2
+
+
+def test_many_batches_of_many_months_are_all_stored(peer, company, monkeypatch):
+    monkeypatch.setattr(exchange_services, "BATCH", 7)
+    records = [
+        call(peer, f"M{i}", started_at=f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z")
+        for i in range(50)
+    ]
+    result = import_bytes(peer.package(records))
+    assert result.ok, result.report
+    assert Call.objects.count() == 50
+
+
+def test_memory_does_not_grow_with_the_package(peer, company):
+    import tracemalloc
+
+    peaks = []
+    for size, start in ((1500, 0), (6000, 10_000)):
+        data = peer.package(
+            call(peer, f"MEM{start + i}", started_at=f"2026-11-{1 + i % 28:02d}T10:00:00Z")
+            for i in range(size)
+        )
+        tracemalloc.start()
+        result = import_bytes(data)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert result.ok, result.report
+    assert Call.objects.count() == 7500
+    # Four times the records, about the same peak: a batch at a time, never the package.
+    assert peaks[1] < peaks[0] * 1.5, peaks

@@ -1,0 +1,109 @@
+"""The client's call details: the filtered period with totals, bars by day and keyset pages,
+and the same calls exported as CSV or XLSX."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from kabinet.accounts.http import AuthedHttpRequest
+from kabinet.accounts.models import Client
+from kabinet.accounts.views_cabinet import current_client
+
+from . import export, selectors
+from .charts import days_chart
+from .forms import CallFilterForm
+from .models import Call
+
+
+def calls_screen(
+    request: HttpRequest,
+    client: Client,
+    form: CallFilterForm,
+    *,
+    template: str,
+    urls: dict[str, str],
+) -> HttpResponse:
+    """The page, for the client and for a manager (who names the client and the URLs)."""
+    rows: list[Call] = []
+    totals = days = next_cursor = None
+    flt = None
+    if form.is_valid():
+        flt = form.filter()
+        qs = selectors.calls_filtered(client, flt)
+        totals = selectors.calls_totals(qs)
+        days = selectors.calls_by_day(qs, flt.period)
+        rows, next_cursor = selectors.calls_page(qs, flt.after)
+    query = request.GET.copy()
+    query.pop("after", None)
+    base = query.urlencode()
+    next_query = query.copy()
+    if next_cursor is not None:
+        next_query["after"] = str(next_cursor)
+    return render(
+        request,
+        template,
+        {
+            "client": client,
+            "form": form,
+            "filter": flt,
+            "totals": totals,
+            "chart": days_chart(days) if days else "",
+            "rows": rows,
+            "next_url": f"?{next_query.urlencode()}" if next_cursor is not None else "",
+            "first_url": f"?{base}" if flt is not None and flt.after is not None else "",
+            "csv_url": f"{urls['csv']}?{base}",
+            "xlsx_url": f"{urls['xlsx']}?{base}",
+            "page_url": urls["page"],
+        },
+    )
+
+
+def calls_export(
+    request: HttpRequest,
+    client: Client,
+    form: CallFilterForm,
+    write: Callable[..., HttpResponseBase],
+    page: str,
+) -> HttpResponseBase:
+    if not form.is_valid():
+        # Junk in the filter: back to the page, which says what is wrong.
+        return HttpResponseRedirect(f"{page}?{request.GET.urlencode()}")
+    flt = form.filter()
+    return write(client, flt, selectors.calls_filtered(client, flt))
+
+
+def _urls() -> dict[str, str]:
+    return {
+        "page": reverse("cabinet:calls"),
+        "csv": reverse("cabinet:calls_csv"),
+        "xlsx": reverse("cabinet:calls_xlsx"),
+    }
+
+
+@require_GET
+def calls(request: AuthedHttpRequest) -> HttpResponse:
+    form = CallFilterForm(request.GET)
+    return calls_screen(
+        request, current_client(request), form, template="calls/cabinet/calls.html", urls=_urls()
+    )
+
+
+@require_GET
+def calls_csv(request: AuthedHttpRequest) -> HttpResponseBase:
+    form = CallFilterForm(request.GET)
+    return calls_export(
+        request, current_client(request), form, export.csv_response, _urls()["page"]
+    )
+
+
+@require_GET
+def calls_xlsx(request: AuthedHttpRequest) -> HttpResponseBase:
+    form = CallFilterForm(request.GET)
+    return calls_export(
+        request, current_client(request), form, export.xlsx_response, _urls()["page"]
+    )
