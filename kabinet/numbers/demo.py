@@ -70,6 +70,15 @@ EXTRA = {"78124001001": ["78124001002"]}
 
 @transaction.atomic
 def load() -> list[str]:
+    from importlib import import_module
+
+    from .models import CallCategory, ConsentText
+
+    # The categories and the first consent come with the migrations; a database flushed
+    # since (a test's) gets them again.
+    import_module("kabinet.numbers.migrations.0002_seed_categories_consent").seed_with(
+        CallCategory, ConsentText
+    )
     tariff = seed_service()
     added = 0
     subscriptions = Subscription.objects.exclude(status=SubscriptionStatus.CLOSED).order_by("pk")

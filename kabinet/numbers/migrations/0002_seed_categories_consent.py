@@ -1,6 +1,11 @@
 """The categories of calls the operators agreed on, and the first consent text."""
 
+import datetime as dt
+
 from django.db import migrations
+
+# The first consent dates from when call labelling became law (1 September 2025).
+FIRST_CONSENT_AT = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
 
 CATEGORIES = [
     ("bank", "Банк", "Bank"),
@@ -34,14 +39,19 @@ CONSENT_EN = (
 
 
 def seed(apps, schema_editor):
-    CallCategory = apps.get_model("numbers", "CallCategory")
-    ConsentText = apps.get_model("numbers", "ConsentText")
+    seed_with(apps.get_model("numbers", "CallCategory"), apps.get_model("numbers", "ConsentText"))
+
+
+def seed_with(CallCategory, ConsentText):  # noqa: N803 - model classes
+    """Also run by the demo loader: a test database flushed between tests loses this data."""
     for position, (code, name, name_en) in enumerate(CATEGORIES, start=1):
         CallCategory.objects.get_or_create(
             code=code, defaults={"name": name, "name_en": name_en, "position": position * 10}
         )
     if not ConsentText.objects.exists():
-        ConsentText.objects.create(version=1, text=CONSENT_RU, text_en=CONSENT_EN)
+        ConsentText.objects.create(
+            version=1, text=CONSENT_RU, text_en=CONSENT_EN, created_at=FIRST_CONSENT_AT
+        )
 
 
 class Migration(migrations.Migration):
