@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kabinet.accounts.models import Client, Membership, MembershipRole, User
+from kabinet.accounts.models import Client, User
 from kabinet.audit.services import audit_record
 from kabinet.core.tasks import enqueue_on_commit
 from kabinet.forecast.models import AlertPolicy, ThresholdKind
@@ -59,6 +59,7 @@ from .models import (
     AutopayStatus,
     decline_words,
 )
+from .services import _company, _is_admin
 
 logger = logging.getLogger(__name__)
 
@@ -114,21 +115,6 @@ def consent_text(*, client: Client, user: User, amount: Decimal, email: str) -> 
         "threshold": threshold_text(client),
         "email": email,
     }
-
-
-def _is_admin(user: User, client: Client) -> bool:
-    return Membership.objects.filter(
-        user=user, client=client, role=MembershipRole.ADMIN, user__is_active=True
-    ).exists()
-
-
-def _company(client: Client) -> list[User]:
-    return [
-        m.user
-        for m in Membership.objects.filter(client=client, user__is_active=True).select_related(
-            "user"
-        )
-    ]
 
 
 def _notify(
