@@ -31,7 +31,7 @@ def _require_company_admin(request: AuthedHttpRequest) -> Membership:
 
 
 def home(request: AuthedHttpRequest) -> HttpResponse:
-    client = Client.objects.select_related("manager").get(pk=current_client(request).pk)
+    client = current_client(request)  # with its manager: the sign-in backend joins both
     notifications = list(Notification.objects.filter(user=request.user)[:5])
     return render(
         request,

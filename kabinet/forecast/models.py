@@ -14,14 +14,22 @@ from kabinet.accounts.models import Client
 
 
 class ClientForecast(models.Model):
-    """The last computed forecast of a client (the scheduled pass writes one row per client);
-    the manager's client list filters and sorts on it. Screens compute it afresh."""
+    """The last computed forecast of a client (the scheduled pass writes one row per client,
+    and a client's row is written again when its subscriptions change); the manager's client
+    list filters and sorts on it. Screens take the spend from here when it was computed today
+    and the balance live (``selectors.client_forecast``)."""
 
     client = models.OneToOneField(
         Client, primary_key=True, on_delete=models.CASCADE, related_name="forecast"
     )
     balance = models.DecimalField(_("balance"), max_digits=14, decimal_places=2)
     daily_spend = models.DecimalField(_("daily spend"), max_digits=14, decimal_places=2)
+    monthly_fees = models.DecimalField(
+        _("monthly fees"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    usage_average = models.DecimalField(
+        _("usage, a month on average"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
     # None: nothing is spent (no forecast); 0: the balance is at or below zero.
     days_left = models.IntegerField(_("days left"), null=True, blank=True)
     computed_at = models.DateTimeField(_("computed"), default=timezone.now)

@@ -6,8 +6,10 @@
     days left   = the balance / the daily spend, rounded down (0 when the balance is at or
                   below zero; none when nothing is spent)
 
-The same code computes one client's forecast for a screen and a thousand clients' in the
-scheduled pass, in a fixed number of queries either way.
+The same code computes one client's forecast and a thousand clients' in the scheduled pass,
+in a fixed number of queries either way. Screens use the spend the pass stored (fees and
+usage change with subscriptions, prices and billing's monthly summaries, not with every
+payment) and the balance as it is now: ``client_forecast``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from kabinet.accounts.models import Client
@@ -25,6 +28,8 @@ from kabinet.catalog.models import Tariff
 from kabinet.exchange.models import UsageSummary
 from kabinet.payments.selectors import balances_for
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
+
+from .models import ClientForecast
 
 ZERO = Decimal("0.00")
 USAGE_MONTHS = 3
@@ -66,10 +71,16 @@ def _previous_periods(today: dt.date, count: int) -> list[str]:
 
 
 def forecast_from(
-    balance: Decimal, monthly_fees: Decimal, usage_average: Decimal, today: dt.date
+    balance: Decimal,
+    monthly_fees: Decimal,
+    usage_average: Decimal,
+    today: dt.date,
+    daily: Decimal | None = None,
 ) -> Forecast:
-    days_in_month = calendar.monthrange(today.year, today.month)[1]
-    daily = ((monthly_fees + usage_average) / days_in_month).quantize(Decimal("0.01"))
+    """``daily``: the spend a day when it is already known (stored by the pass today)."""
+    if daily is None:
+        days_in_month = calendar.monthrange(today.year, today.month)[1]
+        daily = ((monthly_fees + usage_average) / days_in_month).quantize(Decimal("0.01"))
     if daily <= 0:
         days_left = 0 if balance <= 0 else None
     elif balance <= 0:
@@ -121,5 +132,34 @@ def forecasts_for(clients: list[Client], today: dt.date | None = None) -> dict[i
     return result
 
 
-def client_forecast(client: Client) -> Forecast:
-    return forecasts_for([client])[client.pk]
+def client_forecast(client: Client, today: dt.date | None = None) -> Forecast:
+    """One client's forecast for a screen: the balance now, and the spend the scheduled pass
+    stored when it is from today and no subscription of the client changed since (one
+    query); otherwise the spend is computed afresh. The days of the month and the prices in
+    force follow the date, so yesterday's spend is never used."""
+    today = today or timezone.localdate()
+    last_change = (
+        Subscription.objects.filter(client_id=OuterRef("client_id"))
+        .order_by()
+        .values("client_id")
+        .annotate(last=Max("updated_at"))
+        .values("last")
+    )
+    stored = (
+        ClientForecast.objects.filter(client_id=client.pk)
+        .annotate(changed_at=Subquery(last_change))
+        .only("monthly_fees", "usage_average", "daily_spend", "computed_at")
+        .first()
+    )
+    fresh = (
+        stored is not None
+        and timezone.localdate(stored.computed_at) == today
+        and (stored.changed_at is None or stored.changed_at <= stored.computed_at)
+    )
+    if not fresh:
+        return forecasts_for([client], today)[client.pk]
+    assert stored is not None
+    balance = balances_for([client]).get(client.pk, ZERO)
+    return forecast_from(
+        balance, stored.monthly_fees, stored.usage_average, today, daily=stored.daily_spend
+    )

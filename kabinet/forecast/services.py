@@ -24,6 +24,14 @@ from .selectors import Forecast, forecasts_for
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
+STORED_FIELDS = [
+    "balance",
+    "daily_spend",
+    "monthly_fees",
+    "usage_average",
+    "days_left",
+    "computed_at",
+]
 QUIET = dt.timedelta(hours=24)
 
 
@@ -98,7 +106,6 @@ def forecast_pass(*, batch: int = BATCH, now: dt.datetime | None = None) -> Pass
     """Every open contract, ``batch`` at a time in id order (memory does not grow with the
     number of clients): store the forecast, fire and re-arm alerts."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
     result = PassResult()
     last = 0
     while True:
@@ -111,28 +118,38 @@ def forecast_pass(*, batch: int = BATCH, now: dt.datetime | None = None) -> Pass
         if not clients:
             return result
         last = clients[-1].pk
-        _one_batch(clients, today, now, result)
+        _one_batch(clients, now, result)
 
 
-def _one_batch(clients: list[Client], today: dt.date, now: dt.datetime, result: PassResult) -> None:
-    forecasts = forecasts_for(clients, today)
+def forecast_store(clients: list[Client], *, now: dt.datetime | None = None) -> dict[int, Forecast]:
+    """Compute and store the forecasts of these clients (no alerts): what the pass does for
+    each batch, and what screens then reuse for the rest of the day."""
+    now = now or timezone.now()
+    forecasts = forecasts_for(clients, timezone.localdate(now))
+    ClientForecast.objects.bulk_create(
+        [
+            ClientForecast(
+                client_id=pk,
+                balance=f.balance,
+                daily_spend=f.daily_spend,
+                monthly_fees=f.monthly_fees,
+                usage_average=f.usage_average,
+                days_left=f.days_left,
+                computed_at=now,
+            )
+            for pk, f in forecasts.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["client"],
+        update_fields=STORED_FIELDS,
+    )
+    return forecasts
+
+
+def _one_batch(clients: list[Client], now: dt.datetime, result: PassResult) -> None:
     ids = [c.pk for c in clients]
     with transaction.atomic():
-        ClientForecast.objects.bulk_create(
-            [
-                ClientForecast(
-                    client_id=pk,
-                    balance=f.balance,
-                    daily_spend=f.daily_spend,
-                    days_left=f.days_left,
-                    computed_at=now,
-                )
-                for pk, f in forecasts.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["client"],
-            update_fields=["balance", "daily_spend", "days_left", "computed_at"],
-        )
+        forecasts = forecast_store(clients, now=now)
         policies = {
             p.client_id: p
             for p in AlertPolicy.objects.filter(client_id__in=ids).prefetch_related("recipients")

@@ -187,3 +187,45 @@ def test_forecasts_for_many_is_one_set_of_queries(make_client):
     with CaptureQueriesContext(connection) as large:
         forecasts_for(many)
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_screens_reuse_todays_stored_spend_with_the_live_balance(
+    company, subscribe, public_tariff, as_client
+):
+    """After the pass, a screen reads the stored spend (one query, not four) and the balance
+    as it is now; a subscription changed since, or a forecast from another day, is computed
+    afresh."""
+    subscription = subscribe(company, public_tariff)
+    pay(company, "1", "1000.00")
+    live = client_forecast(company)
+    with CaptureQueriesContext(connection) as computed:
+        client_forecast(company)
+    services.forecast_pass()
+    with CaptureQueriesContext(connection) as reused:
+        again = client_forecast(company)
+    assert again == live
+    assert len(reused) < len(computed)
+    # A payment after the pass: the balance and the days follow it at once.
+    pay(company, "2", "2000.00")
+    after = client_forecast(company)
+    assert after.balance == Decimal("3000.00") == client_balance(client=company)
+    assert after.daily_spend == live.daily_spend
+    assert after.days_left == forecast_from(
+        Decimal("3000.00"), live.monthly_fees, live.usage_average, timezone.localdate()
+    ).days_left
+    home = as_client.get("/cabinet/").content.decode()
+    assert "3,000.00" in home or "3 000,00" in home
+    # The stored spend is of another day: not used (yesterday's month may have other days).
+    stored = ClientForecast.objects.get(client=company)
+    stored.monthly_fees = Decimal("999999.00")
+    stored.daily_spend = Decimal("99999.00")
+    stored.computed_at = timezone.now() - dt.timedelta(days=1)
+    stored.save()
+    assert client_forecast(company).daily_spend == live.daily_spend
+    # Today's, but a subscription changed after it: not used either.
+    stored.computed_at = timezone.now()
+    stored.save()
+    assert client_forecast(company).daily_spend == Decimal("99999.00")
+    subscription.parameters = {"note": "changed"}
+    subscription.save()
+    assert client_forecast(company).daily_spend == live.daily_spend
