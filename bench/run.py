@@ -24,7 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import exchange, forecast, pages, signed, tariffs
+from . import calls, exchange, forecast, pages, signed, tariffs
 from .harness import (
     BARE_PORT,
     ROOT,
@@ -99,6 +99,7 @@ def main() -> None:
     finally:
         stop_server(site)
         stop_server(bare)
+    rows.append(calls.csv_export_row(env))
     rows.append(tariffs.tariff_change_row())
     rows.append(forecast.forecast_pass_row())
 

@@ -11,6 +11,7 @@ import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -126,9 +127,18 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "kabinet.accounts.context_processors.shell",
             ],
+            # {% url %} with its answers remembered, and {% translate %} of a constant text
+            # kept once translated (the same tags otherwise; see the two modules).
+            "builtins": ["kabinet.core.templatetags.url_memo"],
+            "libraries": {"i18n": "kabinet.core.templatetags.i18n_memo"},
         },
     }
 ]
+
+# templates.W003 warns that a tag library name has two modules: "i18n" above replaces
+# Django's own on purpose (i18n_memo re-exports it). No other library is named twice (a test
+# checks it).
+SILENCED_SYSTEM_CHECKS = ["templates.W003"]
 
 # --- Database ---------------------------------------------------------------------------
 # An empty DATABASE_URL means "not set": the embedded SQLite database.
@@ -156,6 +166,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when given, otherwise the database (shared by every app server) ------
 REDIS_URL = env_str("REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -171,6 +182,15 @@ else:
             "LOCATION": "kabinet_cache",
         }
     }
+# Rendered pieces of the cabinets' layout that depend only on the language, the screen and
+# the role (the navigation, the account menu): kept in each process's memory, since they
+# change only with a new release (templates, translations and URLs are loaded at start).
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "kabinet-fragments",
+    "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 
 # --- Background tasks (Django's Tasks API) -----------------------------------------------
 TASKS_BACKEND = env_str("KABINET_TASKS_BACKEND", "db")

@@ -22,6 +22,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "support_phone": settings.KABINET_SUPPORT_PHONE,
         "support_email": settings.KABINET_SUPPORT_EMAIL,
         "screen_name": f"{namespace}:{url_name}" if namespace else url_name,
+        # Layout fragments ({% cache fragment_ttl ... using="fragments" %}) are kept for the
+        # life of the process; while developing (DEBUG) templates change, so never.
+        "fragment_ttl": 0 if settings.DEBUG else None,
     }
     if user is not None and user.is_authenticated:
         cabinet = "client" if user.role == Role.CLIENT else "manager"

@@ -38,7 +38,7 @@ from kabinet.exchange.models import (
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
 
 from . import names
-from .calls import CallsPart, months_of_calls
+from .calls import BENCH_PER_MONTH, CallsPart, months_of_calls
 from .catalog import _ensure_catalog, _tariff_records
 from .clients import ClientsPart, _ensure_managers, _existing_dataset
 from .common import (
@@ -64,6 +64,7 @@ __all__ = [
     "BENCH_CLIENT_EMAIL",
     "BENCH_MANAGER_EMAIL",
     "BENCH_PASSWORD",
+    "BENCH_PER_MONTH",
     "BENCH_TARIFF_CODE",
     "BENCH_TARIFF_SUBSCRIPTIONS",
     "EXCHANGE_DAYS",
@@ -157,6 +158,7 @@ def dataset_generate(
     now: dt.datetime | None = None,
     use_copy: bool | None = None,
     progress: Callable[[int, int, float], None] | None = None,
+    bench_calls_per_month: int = BENCH_PER_MONTH,
 ) -> DatasetReport:
     """Generate ``clients`` clients with everything around them, in one transaction."""
     if clients < 1:
@@ -205,6 +207,7 @@ def dataset_generate(
             bench_slots=max(0, BENCH_TARIFF_SUBSCRIPTIONS - taken),
             schedule=schedule,
             make_bench_client=not User.objects.filter(email=BENCH_CLIENT_EMAIL).exists(),
+            bench_calls_per_month=bench_calls_per_month,
         )
         _tariff_records(gen, created_versions)
         for chunk in range(first, first + clients, batch_size):

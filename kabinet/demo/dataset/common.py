@@ -172,6 +172,7 @@ class _Base:
         bench_slots: int,
         schedule: _Schedule,
         make_bench_client: bool,
+        bench_calls_per_month: int,
     ) -> None:
         self.w = writer
         self.now = now
@@ -187,6 +188,7 @@ class _Base:
         self.bench_assigned = 0
         self.schedule = schedule
         self.make_bench_client = make_bench_client
+        self.bench_calls_per_month = bench_calls_per_month
         self.bench_contract: str | None = None
         self.moneyback = dt.timedelta(hours=settings.KABINET_MONEYBACK_HOURS)
         self.due_hours = settings.KABINET_REQUEST_DUE_HOURS

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kabinet.demo.dataset import (
     BENCH_PASSWORD,
+    BENCH_PER_MONTH,
     BENCH_TARIFF_SUBSCRIPTIONS,
     FIRST_CONTRACT,
     MAX_PAYMENTS_PER_CLIENT,
@@ -46,6 +47,12 @@ class Command(BaseCommand):
             help="add clients after an existing dataset instead of refusing",
         )
         parser.add_argument(
+            "--bench-calls-per-month",
+            type=int,
+            default=BENCH_PER_MONTH,
+            help="calls a month of the bench client (make bench: 50000)",
+        )
+        parser.add_argument(
             "--no-copy",
             action="store_true",
             help="on PostgreSQL, write with bulk_create instead of COPY (for comparison)",
@@ -74,6 +81,7 @@ class Command(BaseCommand):
                 append=options["append"],
                 use_copy=False if options["no_copy"] else None,
                 progress=progress,
+                bench_calls_per_month=options["bench_calls_per_month"],
             )
         except DatasetExists as exc:
             raise CommandError(str(exc)) from exc
