@@ -36,9 +36,9 @@ class EmailBackend(ModelBackend):
         the access guard, the layout and most cabinet views read ``user.membership.client``
         (two more queries on every page otherwise)."""
         try:
-            user = User._default_manager.select_related(
-                "membership__client__manager"
-            ).get(pk=user_id)
+            user = User._default_manager.select_related("membership__client__manager").get(
+                pk=user_id
+            )
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

@@ -210,9 +210,12 @@ def test_screens_reuse_todays_stored_spend_with_the_live_balance(
     after = client_forecast(company)
     assert after.balance == Decimal("3000.00") == client_balance(client=company)
     assert after.daily_spend == live.daily_spend
-    assert after.days_left == forecast_from(
-        Decimal("3000.00"), live.monthly_fees, live.usage_average, timezone.localdate()
-    ).days_left
+    assert (
+        after.days_left
+        == forecast_from(
+            Decimal("3000.00"), live.monthly_fees, live.usage_average, timezone.localdate()
+        ).days_left
+    )
     home = as_client.get("/cabinet/").content.decode()
     assert "3,000.00" in home or "3 000,00" in home
     # The stored spend is of another day: not used (yesterday's month may have other days).
