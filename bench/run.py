@@ -52,6 +52,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--exchange-records", type=int, default=1_000_000)
+    parser.add_argument(
+        "--call-records",
+        type=int,
+        default=1_000_000,
+        help="call details in the imported package (issue #15 aims at 10,000,000)",
+    )
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench database")
     parser.add_argument("--no-readme", action="store_true", help="do not update README.md")
     parser.add_argument(
@@ -105,6 +111,7 @@ def main() -> None:
 
     sizes = sorted({min(100_000, args.exchange_records), args.exchange_records})
     rows.extend(exchange.exchange_rows(env, sizes))
+    rows.append(exchange.calls_import_row(env, args.call_records))
 
     results = {
         "machine": machine(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django import forms
 from django.conf import settings
 from django.template import Context, Engine, Template, engines
 from django.test import override_settings
@@ -147,3 +148,54 @@ def test_only_i18n_is_a_library_name_given_twice():
 
     warnings = [w for w in check_templates(None) if w.id == "templates.W003"]
     assert len(warnings) == 1 and "'i18n'" in warnings[0].msg
+
+
+class EveryWidget(forms.Form):
+    text = forms.CharField(
+        max_length=5, widget=forms.TextInput(attrs={"placeholder": "x<y", "inputmode": "tel"})
+    )
+    choice = forms.ChoiceField(
+        choices=[("1", "One & two"), ("Group", [("2", "Два"), ("3", "3")])], required=False
+    )
+    check = forms.BooleanField(required=False)
+    several = forms.MultipleChoiceField(
+        choices=[("x", "X"), ("y", "Y")], widget=forms.CheckboxSelectMultiple
+    )
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(widget=forms.Textarea)
+    radio = forms.ChoiceField(choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect)
+    upload = forms.FileField()
+    moment = forms.SplitDateTimeField()
+    hidden = forms.CharField(widget=forms.HiddenInput)
+
+
+class OwnOption(forms.Select):
+    option_template_name = "forms/test_option.html"
+
+
+def test_widgets_render_the_same_markup_as_the_template_language():
+    from django.forms.renderers import TemplatesSetting
+
+    from kabinet.core.forms import KabinetFormRenderer
+
+    class Plain(TemplatesSetting):
+        form_template_name = "forms/form.html"
+        field_template_name = "forms/field.html"
+
+    data = {"text": 'v"', "choice": "2", "check": "on", "several": ["y"], "radio": "b"}
+    for form in (EveryWidget(), EveryWidget(data)):
+        assert form.render(renderer=KabinetFormRenderer()) == form.render(renderer=Plain())
+
+
+def test_a_widget_with_its_own_option_template_keeps_the_template_language(tmp_path, settings):
+    from kabinet.core.forms import KabinetFormRenderer
+
+    (tmp_path / "forms").mkdir()
+    (tmp_path / "forms" / "test_option.html").write_text(
+        "<option value={{ widget.value }}>{{ widget.label|upper }}</option>"
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}
+    ]
+    html = OwnOption(choices=[("a", "first")]).render("x", "a", renderer=KabinetFormRenderer())
+    assert "<option value=a>FIRST</option>" in html
