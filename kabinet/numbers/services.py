@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, User
+from kabinet.accounts.models import Client, ClientStatus, User
+from kabinet.accounts.selectors import company_users, is_company_admin
 from kabinet.audit.services import audit_record
 from kabinet.catalog.models import Service, Tariff, Visibility
 from kabinet.exchange.models import ExchangePackage
@@ -168,21 +169,6 @@ def check_display_text(text: str) -> str:
 
 def consent_current() -> ConsentText | None:
     return ConsentText.objects.order_by("-version").first()
-
-
-def is_company_admin(user: User, client: Client) -> bool:
-    return Membership.objects.filter(
-        user=user, client=client, role=MembershipRole.ADMIN, user__is_active=True
-    ).exists()
-
-
-def _company(client: Client) -> list[User]:
-    return [
-        m.user
-        for m in Membership.objects.filter(client=client, user__is_active=True).select_related(
-            "user"
-        )
-    ]
 
 
 def label_apply(
@@ -355,7 +341,7 @@ def _locked_in_moderation(version: CallLabelVersion) -> CallLabelVersion:
 
 def _notify_client(version: CallLabelVersion, title: Any, body: Any, **extra: Any) -> None:
     notification_send(
-        users=_company(version.client),
+        users=company_users(version.client),
         category=Category.SERVICE,
         title=title,
         body=body,
