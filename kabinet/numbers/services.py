@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from kabinet.accounts.models import Client, ClientStatus, User
 from kabinet.accounts.selectors import company_users, is_company_admin
 from kabinet.audit.services import audit_record
+from kabinet.calls.selectors import ZERO_TOTALS, Period, Totals, this_month, totals_by_number
 from kabinet.catalog.models import Service, Tariff, Visibility
 from kabinet.exchange.models import ExchangePackage
 from kabinet.exchange.outbox import outbox_record
@@ -138,6 +139,59 @@ def number_label_status(numbers: list[PhoneNumber], state: LabelState) -> dict[s
         for n in state.pending.numbers:
             shown.setdefault(n, state.pending.status)
     return {p.number: shown.get(p.number, "") for p in numbers}
+
+
+# --- the Numbers screen ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumberRow:
+    """A number on the Numbers screen: its labelling and this month's calls."""
+
+    number: PhoneNumber
+    status: str
+    status_label: str
+    month: Totals | None
+
+
+@dataclass(frozen=True)
+class NumbersPage:
+    current: list[NumberRow]
+    released: list[NumberRow]
+    state: LabelState
+    period: Period
+
+
+def numbers_page(client: Client) -> NumbersPage:
+    """The company's numbers, current and former, with the labelling status of each and its
+    calls, minutes and amount this month (one grouped query over the month's calls). A
+    number held twice shows the month's figures once: on its current row, else its newest."""
+    rows = list(PhoneNumber.objects.filter(client=client).select_related("subscription__service"))
+    current = [n for n in rows if n.released_at is None]
+    state = label_state(client)
+    shown = number_label_status(current, state)
+    labels = dict(LabelStatus.choices)
+    period = this_month()
+    totals = totals_by_number(client, period)
+    seen: set[str] = set()
+
+    def month_of(number: str) -> Totals | None:
+        if number in seen:
+            return None
+        seen.add(number)
+        return totals.get(number, ZERO_TOTALS)
+
+    current_rows = [
+        NumberRow(n, shown[n.number], str(labels.get(shown[n.number], "")), month_of(n.number))
+        for n in current
+    ]
+    released = sorted(
+        (n for n in rows if n.released_at is not None),
+        key=lambda n: n.released_at,  # type: ignore[arg-type,return-value]
+        reverse=True,
+    )
+    released_rows = [NumberRow(n, "", "", month_of(n.number)) for n in released]
+    return NumbersPage(current_rows, released_rows, state, period)
 
 
 # --- labelling: the client's application -------------------------------------------------------

@@ -141,19 +141,17 @@ def pdf(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def client_numbers(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    rows = list(PhoneNumber.objects.filter(client=client).select_related("subscription__service"))
-    current = [n for n in rows if n.released_at is None]
-    state = services.label_state(client)
-    shown = services.number_label_status(current, state)
-    labels = dict(LabelStatus.choices)
+    page = services.numbers_page(client)
     return render(
         request,
         "numbers/manager/client_numbers.html",
         {
             "client": client,
-            "current": [(n, shown[n.number], labels.get(shown[n.number], "")) for n in current],
-            "released": [n for n in rows if n.released_at is not None],
-            "state": state,
+            "current": page.current,
+            "released": page.released,
+            "state": page.state,
+            "period": page.period,
+            "calls_url": reverse("manager:client_calls", args=[client.pk]),
         },
     )
 
