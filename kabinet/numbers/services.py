@@ -33,7 +33,7 @@ from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 from kabinet.payments.state import managers_for, wire_time
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
-from kabinet.subscriptions.services import subscription_connect
+from kabinet.subscriptions.services import subscription_connect, subscription_set_status
 
 from .documents import application_pdf
 from .models import (
@@ -327,7 +327,8 @@ def label_apply(
 
 def label_withdraw(*, client: Client, actor: User, now: dt.datetime | None = None) -> CallLabel:
     """Stop labelling: an application in moderation ends at once; billing is told to stop
-    showing a version it was sent (``call_label.withdrawn``)."""
+    showing a version it was sent (``call_label.withdrawn``); the labelling service ends
+    unless another labelling of the company is still in moderation or with billing."""
     if not is_company_admin(actor, client):
         raise ValidationError(_("Only the company's administrators withdraw labelling."))
     now = now or timezone.now()
@@ -359,6 +360,7 @@ def label_withdraw(*, client: Client, actor: User, now: dt.datetime | None = Non
                 status__in=[LabelStatus.WITHDRAWN, LabelStatus.DECLINED]
             ).update(status=LabelStatus.WITHDRAWN, status_at=now)
         audit_record(actor=actor, action="call_label.withdraw", obj=label)
+        _unsubscribe(client, actor, besides=label)
     return label
 
 
@@ -434,6 +436,32 @@ def _subscribe(client: Client, actor: User) -> Subscription | None:
     if existing is not None:
         return existing
     return subscription_connect(actor=actor, client=client, tariff=tariff)
+
+
+def _still_labelled(client: Client, *, besides: CallLabel) -> bool:
+    """Whether another labelling of the company is in moderation or with billing (sent,
+    accepted, active — an earlier one too, until billing confirms its withdrawal)."""
+    return (
+        CallLabelVersion.objects.filter(
+            client=client, status__in=[LabelStatus.MODERATION, *SENT_STATUSES]
+        )
+        .exclude(label=besides)
+        .exists()
+    )
+
+
+def _unsubscribe(client: Client, actor: User | None, *, besides: CallLabel) -> None:
+    """End the company's labelling service once no labelling of it is left, the way a
+    manager disconnects a service (billing hears of it as of any subscription)."""
+    if _still_labelled(client, besides=besides):
+        return
+    open_ones = Subscription.objects.filter(
+        client=client, service__code=settings.KABINET_CALL_LABEL_SERVICE
+    ).exclude(status=SubscriptionStatus.CLOSED)
+    for subscription in open_ones:
+        subscription_set_status(
+            actor=actor, subscription=subscription, status=SubscriptionStatus.CLOSED
+        )
 
 
 def label_approve(*, version: CallLabelVersion, actor: User) -> CallLabelVersion:
@@ -540,6 +568,8 @@ def label_status_apply(
         if label.withdrawn_at is None:
             label.withdrawn_at = as_of
             label.save(update_fields=["withdrawn_at"])
+        # The service stayed while this labelling was still shown after a later one ended.
+        _unsubscribe(label.client, None, besides=label)
     else:
         if status == "active":
             # The successor is in force: the version it replaces ends.
