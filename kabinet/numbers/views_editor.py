@@ -22,6 +22,28 @@ from .models import ConsentText
 PUBLISH_CONSENT = "numbers.add_consenttext"
 
 
+def publish_from_form(request: AuthedHttpRequest, form: ConsentForm) -> bool:
+    """Publish the posted consent text as a new version (the editors' screen and the
+    managers'); False, with the reason on the form, when nothing was published."""
+    if not form.is_valid():
+        return False
+    try:
+        new = services.consent_publish(
+            actor=request.user,
+            text=form.cleaned_data["text"],
+            text_en=form.cleaned_data["text_en"],
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    messages.success(
+        request,
+        _("Version %(v)s of the consent text is in force for new applications.")
+        % {"v": new.version},
+    )
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 def consent_texts(request: AuthedHttpRequest) -> HttpResponse:
     if not request.user.has_perm(PUBLISH_CONSENT):
@@ -33,23 +55,9 @@ def consent_texts(request: AuthedHttpRequest) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
+        if publish_from_form(request, form):
+            return HttpResponseRedirect(reverse("numbers_consent_texts"))
         status = 400
-        if form.is_valid():
-            try:
-                new = services.consent_publish(
-                    actor=request.user,
-                    text=form.cleaned_data["text"],
-                    text_en=form.cleaned_data["text_en"],
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Version %(v)s of the consent text is in force for new applications.")
-                    % {"v": new.version},
-                )
-                return HttpResponseRedirect(reverse("numbers_consent_texts"))
     return render(
         request,
         "numbers/editor/consent_texts.html",

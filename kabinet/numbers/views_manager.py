@@ -27,6 +27,7 @@ from .models import (
     PhoneNumber,
     format_number,
 )
+from .views_editor import publish_from_form
 
 
 @require_GET
@@ -214,20 +215,6 @@ def category_toggle(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def consent(request: AuthedHttpRequest) -> HttpResponse:
     form = ConsentForm(request.POST)
-    if form.is_valid():
-        try:
-            new = services.consent_publish(
-                actor=request.user,
-                text=form.cleaned_data["text"],
-                text_en=form.cleaned_data["text_en"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request,
-                _("Version %(v)s of the consent text is in force for new applications.")
-                % {"v": new.version},
-            )
-            return HttpResponseRedirect(reverse("manager:call_label_settings"))
+    if publish_from_form(request, form):
+        return HttpResponseRedirect(reverse("manager:call_label_settings"))
     return _settings_page(request, consent_form=form, status=400)
