@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.accounts.models import Client, ClientStatus, User
+from kabinet.accounts.selectors import company_users
 from kabinet.audit.services import audit_record
 from kabinet.core.tasks import enqueue_on_commit
 from kabinet.exchange.outbox import outbox_record
@@ -24,7 +25,7 @@ from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 from kabinet.payments.models import Payment
 from kabinet.payments.selectors import client_balance
-from kabinet.payments.state import client_users, managers_for, money_text
+from kabinet.payments.state import managers_for, money_text
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
 
 from . import requisites
@@ -237,7 +238,7 @@ def invoice_mark_paid(payment: Payment) -> Invoice | None:
         after={"payment": str(payment.pk), "reference": payment.reference},
     )
     notification_send(
-        users=client_users(invoice.client),
+        users=company_users(invoice.client),
         category=Category.PAYMENT,
         title=_("Invoice № %(number)s is paid"),
         body=_("%(amount)s reached the balance of contract %(contract)s by bank transfer."),

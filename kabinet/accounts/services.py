@@ -41,6 +41,7 @@ from .models import (
     User,
     hash_token,
 )
+from .selectors import company_users
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ def client_set_status(
             ClientStatus.CLOSED: gettext_lazy("Your contract %(contract)s is closed"),
         }
         notification_send(
-            users=client_users(client=client),
+            users=company_users(client),
             category=Category.SYSTEM,
             title=titles[new],
             body=reason,
@@ -180,10 +181,6 @@ def client_set_status(
             url=reverse("cabinet:home"),
         )
     return client
-
-
-def client_users(*, client: Client) -> list[User]:
-    return list(User.objects.filter(membership__client=client, is_active=True))
 
 
 # --- Invitations -------------------------------------------------------------------------

@@ -7,12 +7,11 @@ import re
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .models import CallDirection, CallZone
-from .selectors import MAX_DAYS, CallFilter, Cursor, Period, parse_cursor
+from .selectors import MAX_DAYS, CallFilter, Cursor, Period, parse_cursor, this_month
 
 MONTH_RE = re.compile(r"(\d{4})-(\d\d)")
 # What people type around a number: +7 (812) 400-10-01.
@@ -135,7 +134,8 @@ class CallFilterForm(forms.Form):
                 )
             data["period"] = Period.of_days(start, end)
         else:
-            data["period"] = Period.of_month(data.get("month") or _this_month())
+            month = data.get("month")
+            data["period"] = Period.of_month(month) if month else this_month()
         return data
 
     def filter(self) -> CallFilter:
@@ -159,8 +159,3 @@ CallFilterForm.base_fields = {
 }
 CallFilterForm.clean_from = CallFilterForm.clean_from_  # type: ignore[attr-defined]
 CallFilterForm.clean_to = CallFilterForm.clean_to_  # type: ignore[attr-defined]
-
-
-def _this_month() -> tuple[int, int]:
-    today = timezone.localdate()
-    return today.year, today.month

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kabinet.accounts.models import Client, User
+from kabinet.accounts.selectors import company_users, is_company_admin
 from kabinet.audit.services import audit_record
 from kabinet.core.tasks import enqueue_on_commit
 from kabinet.forecast.models import AlertPolicy, ThresholdKind
@@ -59,7 +60,6 @@ from .models import (
     AutopayStatus,
     decline_words,
 )
-from .services import _company, _is_admin
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _notify(
         **params,
     }
     notification_send(
-        users=_company(autopay.client),
+        users=company_users(autopay.client),
         category=Category.PAYMENT,
         title=title,
         body=body,
@@ -173,7 +173,7 @@ def autopay_start(
     payment (its ``payment_url`` is where the administrator confirms it).
 
     ``consent`` is the text the administrator saw; it must be the one for these terms."""
-    if not _is_admin(actor, client):
+    if not is_company_admin(actor, client):
         raise ValidationError(_("Only the company's administrators turn autopay on."))
     if client.is_closed:
         raise ValidationError(_("This contract is closed and does not accept payments."))
@@ -307,7 +307,7 @@ def _check_setup(autopay: Autopay, now: dt.datetime) -> bool:
 
 def autopay_off(*, client: Client, actor: User, request: Any = None) -> Autopay:
     """Turn autopay off and forget the card, in one step."""
-    if not _is_admin(actor, client):
+    if not is_company_admin(actor, client):
         raise ValidationError(_("Only the company's administrators turn autopay off."))
     with transaction.atomic():
         autopay = (
@@ -341,7 +341,7 @@ def autopay_off(*, client: Client, actor: User, request: Any = None) -> Autopay:
 
 def autopay_update(*, client: Client, actor: User, amount: Decimal, request: Any = None) -> Autopay:
     """Change the amount charged (the consent recorded for it is amended in the audit log)."""
-    if not _is_admin(actor, client):
+    if not is_company_admin(actor, client):
         raise ValidationError(_("Only the company's administrators change autopay."))
     _check_amount(amount)
     with transaction.atomic():

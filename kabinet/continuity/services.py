@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from kabinet.accounting.models import InvoiceStatus
 from kabinet.accounting.services import invoice_issue
-from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, User
+from kabinet.accounts.models import Client, ClientStatus, User
+from kabinet.accounts.selectors import company_users, is_company_admin
 from kabinet.audit.services import audit_record
 from kabinet.core.tasks import enqueue_on_commit
 from kabinet.exchange.outbox import outbox_record
@@ -166,28 +167,13 @@ def terms_text(amount: Decimal, valid_until: dt.datetime, rules: CreditRules) ->
     }
 
 
-def _is_admin(user: User, client: Client) -> bool:
-    return Membership.objects.filter(
-        user=user, client=client, role=MembershipRole.ADMIN, user__is_active=True
-    ).exists()
-
-
-def _company(client: Client) -> list[User]:
-    return [
-        m.user
-        for m in Membership.objects.filter(client=client, user__is_active=True).select_related(
-            "user"
-        )
-    ]
-
-
 def credit_take(
     *, client: Client, actor: User, amount: Decimal, now: dt.datetime | None = None
 ) -> PromisedPayment:
     """Grant a promised payment at once. Raises ValidationError with the reason otherwise;
     two requests at the same moment grant one (the client row is locked, and the database
     allows one open credit per client)."""
-    if not _is_admin(actor, client):
+    if not is_company_admin(actor, client):
         raise ValidationError(_("Only the company's administrators take promised payments."))
     now = now or timezone.now()
     with transaction.atomic():
@@ -254,7 +240,7 @@ def _notify(
         **extra,
     }
     notification_send(
-        users=_company(credit.client),
+        users=company_users(credit.client),
         category=Category.PAYMENT,
         title=title,
         body=body,
@@ -506,7 +492,7 @@ def auto_invoice_issue(*, client: Client, forecast: Forecast) -> AutoInvoice | N
                     "",
                 )
             notification_send(
-                users=_company(client),
+                users=company_users(client),
                 category=Category.PAYMENT,
                 title=gettext_lazy("Invoice № %(number)s for %(amount)s was issued automatically"),
                 body=gettext_lazy(

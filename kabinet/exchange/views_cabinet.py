@@ -2,20 +2,61 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 
 from kabinet.accounts.http import AuthedHttpRequest
+from kabinet.accounts.models import Client
 from kabinet.accounts.views_cabinet import current_client
+from kabinet.numbers.selectors import signed_applications
 from kabinet.payments.selectors import balance_detail
 
 from . import selectors
 from .charts import usage_chart
 from .models import BillingDocument, Charge
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A line of the company's documents: billing's, and the applications it signed here."""
+
+    title: str
+    date: dt.date
+    amount: Decimal | None
+    url: str
+
+
+def _documents(client: Client) -> list[DocumentRow]:
+    rows = [
+        DocumentRow(
+            f"{d.get_kind_display()} № {d.number}",
+            d.date,
+            d.amount,
+            reverse("cabinet:document_pdf", args=[d.pk]) if d.has_pdf else "",
+        )
+        for d in BillingDocument.objects.filter(client=client).defer("pdf")
+    ]
+    rows += [
+        DocumentRow(
+            _("Call-labelling application No. %(number)s, version %(version)s")
+            % {"number": v.pk, "version": v.version},
+            timezone.localdate(v.consented_at),
+            None,
+            reverse("cabinet:call_label_pdf", args=[v.pk]),
+        )
+        for v in signed_applications(client)
+    ]
+    # Newest first; on one day, billing's documents keep their order, before the applications.
+    return sorted(rows, key=lambda row: row.date, reverse=True)
 
 
 def billing(request: AuthedHttpRequest) -> HttpResponse:
@@ -37,7 +78,7 @@ def billing(request: AuthedHttpRequest) -> HttpResponse:
             "charges": charges,
             "usage": usage,
             "chart": usage_chart(usage),
-            "documents": BillingDocument.objects.filter(client=client).defer("pdf"),
+            "documents": _documents(client),
         },
     )
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kabinet.accounts.models import Client, ClientStatus, Role, User
-from kabinet.accounts.services import client_users
+from kabinet.accounts.selectors import company_users
 from kabinet.audit.services import audit_record
 from kabinet.catalog.models import Service, Tariff
 from kabinet.lib.uploads import CheckedFile
@@ -143,7 +143,7 @@ def _notify(thread: Thread, message: Message) -> None:
         )
     else:
         notification_send(
-            users=[u for u in client_users(client=thread.client) if u.pk != message.author_id],
+            users=[u for u in company_users(thread.client) if u.pk != message.author_id],
             category=Category.MESSAGE,
             title=gettext_lazy("New message from your manager: %(subject)s"),
             body=excerpt,

@@ -11,6 +11,7 @@ class NumbersConfig(appconfig.KabinetAppConfig):
     verbose_name = _("Numbers and call labelling")
     demo_loader = "kabinet.numbers.demo.load"
     demo_order = 170
+    roles_setup = "kabinet.numbers.roles.editor_permissions"
 
     def ready(self) -> None:
         from kabinet.exchange.registry import register_outbound

@@ -22,8 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kabinet.accounts.models import Client, ClientStatus, Membership, MembershipRole, User
+from kabinet.accounts.models import Client, ClientStatus, User
+from kabinet.accounts.selectors import company_users, is_company_admin
 from kabinet.audit.services import audit_record
+from kabinet.calls.selectors import ZERO_TOTALS, Period, Totals, this_month, totals_by_number
 from kabinet.catalog.models import Service, Tariff, Visibility
 from kabinet.exchange.models import ExchangePackage
 from kabinet.exchange.outbox import outbox_record
@@ -31,7 +33,7 @@ from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 from kabinet.payments.state import managers_for, wire_time
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
-from kabinet.subscriptions.services import subscription_connect
+from kabinet.subscriptions.services import subscription_connect, subscription_set_status
 
 from .documents import application_pdf
 from .models import (
@@ -139,6 +141,59 @@ def number_label_status(numbers: list[PhoneNumber], state: LabelState) -> dict[s
     return {p.number: shown.get(p.number, "") for p in numbers}
 
 
+# --- the Numbers screen ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumberRow:
+    """A number on the Numbers screen: its labelling and this month's calls."""
+
+    number: PhoneNumber
+    status: str
+    status_label: str
+    month: Totals | None
+
+
+@dataclass(frozen=True)
+class NumbersPage:
+    current: list[NumberRow]
+    released: list[NumberRow]
+    state: LabelState
+    period: Period
+
+
+def numbers_page(client: Client) -> NumbersPage:
+    """The company's numbers, current and former, with the labelling status of each and its
+    calls, minutes and amount this month (one grouped query over the month's calls). A
+    number held twice shows the month's figures once: on its current row, else its newest."""
+    rows = list(PhoneNumber.objects.filter(client=client).select_related("subscription__service"))
+    current = [n for n in rows if n.released_at is None]
+    state = label_state(client)
+    shown = number_label_status(current, state)
+    labels = dict(LabelStatus.choices)
+    period = this_month()
+    totals = totals_by_number(client, period)
+    seen: set[str] = set()
+
+    def month_of(number: str) -> Totals | None:
+        if number in seen:
+            return None
+        seen.add(number)
+        return totals.get(number, ZERO_TOTALS)
+
+    current_rows = [
+        NumberRow(n, shown[n.number], str(labels.get(shown[n.number], "")), month_of(n.number))
+        for n in current
+    ]
+    released = sorted(
+        (n for n in rows if n.released_at is not None),
+        key=lambda n: n.released_at,  # type: ignore[arg-type,return-value]
+        reverse=True,
+    )
+    released_rows = [NumberRow(n, "", "", month_of(n.number)) for n in released]
+    return NumbersPage(current_rows, released_rows, state, period)
+
+
 # --- labelling: the client's application -------------------------------------------------------
 
 
@@ -168,21 +223,6 @@ def check_display_text(text: str) -> str:
 
 def consent_current() -> ConsentText | None:
     return ConsentText.objects.order_by("-version").first()
-
-
-def is_company_admin(user: User, client: Client) -> bool:
-    return Membership.objects.filter(
-        user=user, client=client, role=MembershipRole.ADMIN, user__is_active=True
-    ).exists()
-
-
-def _company(client: Client) -> list[User]:
-    return [
-        m.user
-        for m in Membership.objects.filter(client=client, user__is_active=True).select_related(
-            "user"
-        )
-    ]
 
 
 def label_apply(
@@ -287,7 +327,8 @@ def label_apply(
 
 def label_withdraw(*, client: Client, actor: User, now: dt.datetime | None = None) -> CallLabel:
     """Stop labelling: an application in moderation ends at once; billing is told to stop
-    showing a version it was sent (``call_label.withdrawn``)."""
+    showing a version it was sent (``call_label.withdrawn``); the labelling service ends
+    unless another labelling of the company is still in moderation or with billing."""
     if not is_company_admin(actor, client):
         raise ValidationError(_("Only the company's administrators withdraw labelling."))
     now = now or timezone.now()
@@ -319,6 +360,7 @@ def label_withdraw(*, client: Client, actor: User, now: dt.datetime | None = Non
                 status__in=[LabelStatus.WITHDRAWN, LabelStatus.DECLINED]
             ).update(status=LabelStatus.WITHDRAWN, status_at=now)
         audit_record(actor=actor, action="call_label.withdraw", obj=label)
+        _unsubscribe(client, actor, besides=label)
     return label
 
 
@@ -355,7 +397,7 @@ def _locked_in_moderation(version: CallLabelVersion) -> CallLabelVersion:
 
 def _notify_client(version: CallLabelVersion, title: Any, body: Any, **extra: Any) -> None:
     notification_send(
-        users=_company(version.client),
+        users=company_users(version.client),
         category=Category.SERVICE,
         title=title,
         body=body,
@@ -394,6 +436,32 @@ def _subscribe(client: Client, actor: User) -> Subscription | None:
     if existing is not None:
         return existing
     return subscription_connect(actor=actor, client=client, tariff=tariff)
+
+
+def _still_labelled(client: Client, *, besides: CallLabel) -> bool:
+    """Whether another labelling of the company is in moderation or with billing (sent,
+    accepted, active — an earlier one too, until billing confirms its withdrawal)."""
+    return (
+        CallLabelVersion.objects.filter(
+            client=client, status__in=[LabelStatus.MODERATION, *SENT_STATUSES]
+        )
+        .exclude(label=besides)
+        .exists()
+    )
+
+
+def _unsubscribe(client: Client, actor: User | None, *, besides: CallLabel) -> None:
+    """End the company's labelling service once no labelling of it is left, the way a
+    manager disconnects a service (billing hears of it as of any subscription)."""
+    if _still_labelled(client, besides=besides):
+        return
+    open_ones = Subscription.objects.filter(
+        client=client, service__code=settings.KABINET_CALL_LABEL_SERVICE
+    ).exclude(status=SubscriptionStatus.CLOSED)
+    for subscription in open_ones:
+        subscription_set_status(
+            actor=actor, subscription=subscription, status=SubscriptionStatus.CLOSED
+        )
 
 
 def label_approve(*, version: CallLabelVersion, actor: User) -> CallLabelVersion:
@@ -500,6 +568,8 @@ def label_status_apply(
         if label.withdrawn_at is None:
             label.withdrawn_at = as_of
             label.save(update_fields=["withdrawn_at"])
+        # The service stayed while this labelling was still shown after a later one ended.
+        _unsubscribe(label.client, None, besides=label)
     else:
         if status == "active":
             # The successor is in force: the version it replaces ends.

@@ -19,7 +19,7 @@ from kabinet.core.security import client_address
 
 from . import services
 from .forms import ApplicationForm
-from .models import SENT_STATUSES, CallLabel, CallLabelVersion, LabelStatus, PhoneNumber
+from .models import SENT_STATUSES, CallLabel, CallLabelVersion, PhoneNumber
 
 
 def _address(request: AuthedHttpRequest) -> str | None:
@@ -29,19 +29,16 @@ def _address(request: AuthedHttpRequest) -> str | None:
 
 @require_GET
 def numbers(request: AuthedHttpRequest) -> HttpResponse:
-    client = current_client(request)
-    rows = list(PhoneNumber.objects.filter(client=client).select_related("subscription__service"))
-    current = [n for n in rows if n.released_at is None]
-    state = services.label_state(client)
-    shown = services.number_label_status(current, state)
-    labels = dict(LabelStatus.choices)
+    page = services.numbers_page(current_client(request))
     return render(
         request,
         "numbers/cabinet/numbers.html",
         {
-            "current": [(n, shown[n.number], labels.get(shown[n.number], "")) for n in current],
-            "released": [n for n in rows if n.released_at is not None],
-            "state": state,
+            "current": page.current,
+            "released": page.released,
+            "state": page.state,
+            "period": page.period,
+            "calls_url": reverse("cabinet:calls"),
         },
     )
 

@@ -27,6 +27,7 @@ from .models import (
     PhoneNumber,
     format_number,
 )
+from .views_editor import publish_from_form
 
 
 @require_GET
@@ -141,19 +142,17 @@ def pdf(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def client_numbers(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    rows = list(PhoneNumber.objects.filter(client=client).select_related("subscription__service"))
-    current = [n for n in rows if n.released_at is None]
-    state = services.label_state(client)
-    shown = services.number_label_status(current, state)
-    labels = dict(LabelStatus.choices)
+    page = services.numbers_page(client)
     return render(
         request,
         "numbers/manager/client_numbers.html",
         {
             "client": client,
-            "current": [(n, shown[n.number], labels.get(shown[n.number], "")) for n in current],
-            "released": [n for n in rows if n.released_at is not None],
-            "state": state,
+            "current": page.current,
+            "released": page.released,
+            "state": page.state,
+            "period": page.period,
+            "calls_url": reverse("manager:client_calls", args=[client.pk]),
         },
     )
 
@@ -216,20 +215,6 @@ def category_toggle(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def consent(request: AuthedHttpRequest) -> HttpResponse:
     form = ConsentForm(request.POST)
-    if form.is_valid():
-        try:
-            new = services.consent_publish(
-                actor=request.user,
-                text=form.cleaned_data["text"],
-                text_en=form.cleaned_data["text_en"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request,
-                _("Version %(v)s of the consent text is in force for new applications.")
-                % {"v": new.version},
-            )
-            return HttpResponseRedirect(reverse("manager:call_label_settings"))
+    if publish_from_form(request, form):
+        return HttpResponseRedirect(reverse("manager:call_label_settings"))
     return _settings_page(request, consent_form=form, status=400)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from kabinet.accounts.models import Client, Role, User
+from kabinet.accounts.selectors import company_users
 from kabinet.exchange.outbox import outbox_record
 from kabinet.lib.money import LocalMoney, format_money
 from kabinet.notifications.models import Category
@@ -90,13 +91,6 @@ def _parse_wire_time(value: object) -> datetime | None:
     return moment
 
 
-def client_users(client: Client) -> list[User]:
-    return [
-        m.user
-        for m in client.memberships.select_related("user").filter(user__is_active=True)  # type: ignore[attr-defined]
-    ]
-
-
 def managers_for(client: Client) -> list[User]:
     """The client's manager, or every manager when the client has none."""
     manager = client.manager
@@ -119,7 +113,7 @@ def _cabinet_url(payment: Payment) -> str:
 
 def notify_client(payment: Payment, title: Any, body: Any = "", **params: Any) -> None:
     notification_send(
-        users=client_users(payment.client),
+        users=company_users(payment.client),
         category=Category.PAYMENT,
         title=title,
         body=body,

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kabinet.accounts.models import Client, ClientStatus, Role, User
-from kabinet.accounts.services import client_users
+from kabinet.accounts.selectors import company_users
 from kabinet.audit.services import audit_record, audit_snapshot
 from kabinet.catalog.models import Service, Tariff
 from kabinet.catalog.params import clean_values, defaults
@@ -329,7 +329,7 @@ def _notify_client(service_request: ServiceRequest) -> None:
     if title is None:
         return
     notification_send(
-        users=client_users(client=service_request.client),
+        users=company_users(service_request.client),
         category=Category.REQUEST,
         title=title,
         params={"id": service_request.pk, "kind": RequestKind(service_request.kind).label},

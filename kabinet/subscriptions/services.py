@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kabinet.accounts.models import Client, ClientStatus, User
-from kabinet.accounts.services import client_users
+from kabinet.accounts.selectors import company_users
 from kabinet.audit.services import audit_record
 from kabinet.catalog.models import Service, Tariff
 from kabinet.catalog.params import clean_values, defaults
@@ -40,7 +40,7 @@ def _snapshot(subscription: Subscription) -> dict[str, Any]:
 
 def _notify(subscription: Subscription, title: Any, params: dict[str, Any]) -> None:
     notification_send(
-        users=client_users(client=subscription.client),
+        users=company_users(subscription.client),
         category=Category.SERVICE,
         title=title,
         params=params,

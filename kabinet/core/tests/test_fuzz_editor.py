@@ -3,6 +3,7 @@ its rich text, links and buttons is never a 500, and once published shows no scr
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -124,3 +125,51 @@ def test_page_edit_with_script_payloads(
     shown = http.get(page.url)
     assert shown.status_code == 200
     assert_no_script(shown, f"{page.url} after the editor's POST")
+
+
+@pytest.fixture
+def labelling_client(db, company, client_user):
+    from kabinet.numbers.services import number_assign
+
+    number_assign(
+        client_id=company.pk,
+        number="78124001001",
+        subscription_id=None,
+        at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+    )
+    return logged_in(client_user)
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(text=st.one_of(TEXT, TEXT, BROKEN), text_en=st.one_of(TEXT, BROKEN))
+def test_consent_text_publish_with_hostile_input(
+    as_editor_with_rights, labelling_client, text, text_en
+):
+    from kabinet.numbers.models import ConsentText
+
+    from .fuzzkit import changed, db_state
+
+    data = {}
+    for name, value in (("text", text), ("text_en", text_en)):
+        if value is not MISSING:
+            data[name] = value
+    before = db_state()
+    versions = ConsentText.objects.count()
+
+    response = as_editor_with_rights.post("/editor/call-labelling-consent/", data)
+
+    assert response.status_code < 500
+    if response.status_code == 302:
+        event("published")
+        assert ConsentText.objects.count() == versions + 1
+        screen = as_editor_with_rights.get("/editor/call-labelling-consent/").content.decode()
+        listing = screen.split('data-testid="consent-versions"', 1)[1].split("</table>", 1)[0]
+        assert script_problems(listing) == []
+        shown = labelling_client.get("/cabinet/call-labelling/apply/")
+        assert shown.status_code == 200
+        assert_no_script(shown, "the client's application form after a new consent")
+    else:
+        event("refused")
+        assert response.status_code == 400
+        assert changed(before, db_state()) == []

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from kabinet.catalog.models import Service, Tariff, TariffVersion
 from kabinet.exchange.models import OutboxRecord
 from kabinet.notifications.models import Notification
 from kabinet.numbers import services
@@ -30,22 +27,6 @@ def english():
 @pytest.fixture
 def numbers(company):
     return give(company, "78124001001", "78124001002")
-
-
-@pytest.fixture
-def label_tariff(db):
-    service = Service.objects.create(code="call-labelling", name="Маркировка", name_en="Labelling")
-    tariff = Tariff.objects.create(service=service, code="call-labelling", name="Маркировка")
-    TariffVersion.objects.create(
-        tariff=tariff,
-        effective_from="2025-01-01",
-        monthly_fee=Decimal("0.00"),
-        setup_fee=Decimal("0.00"),
-        per_minute_local=Decimal("0.00"),
-        per_minute_long_distance=Decimal("0.00"),
-        per_minute_international=Decimal("0.00"),
-    )
-    return tariff
 
 
 def test_an_administrator_files_an_application_with_consent_and_a_signed_pdf(

@@ -50,7 +50,7 @@ def test_the_numbers_page_lists_own_numbers_only(
     assert "+7 812 400-10-01" in page and "+7 812 400-10-02" in page
     assert "+7 812 400-20-02" not in page
     assert "Local number" in page and "Not labelled" in page
-    assert 'href="/cabinet/billing/"' in page  # the usage screen: no per-call screen yet
+    assert 'href="/cabinet/calls/?number=78124001001"' in page
 
 
 def test_released_numbers_stay_in_the_history(numbers, company, client_user):
