@@ -264,7 +264,7 @@ def _credit_row(name: str, result: dict[str, Any], baseline: float, credits: dic
         round(result["rps"], 1),
         round(result["p99_ms"], 1) if result["p99_ms"] else None,
         round(result["rps"] / baseline, 3),
-        0.1,
+        SIGNED_AIM,
         {
             "requests": result["requests"],
             "errors": result["non_200"],

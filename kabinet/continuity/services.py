@@ -465,6 +465,15 @@ def open_auto_invoice(client: Client) -> AutoInvoice | None:
     )
 
 
+def auto_invoice_clients(client_ids: set[int]) -> set[int]:
+    """Which of these companies asked for automatic invoices (one query)."""
+    return set(
+        AutoInvoicePolicy.objects.filter(client_id__in=client_ids, enabled=True).values_list(
+            "client_id", flat=True
+        )
+    )
+
+
 def auto_invoice_issue(*, client: Client, forecast: Forecast) -> AutoInvoice | None:
     """Issue the company's automatic invoice, if it asked for them and has none unpaid, and
     e-mail its PDF to the accounting contacts. Runs in the forecast pass's transaction (a

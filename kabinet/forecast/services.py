@@ -186,12 +186,11 @@ def _one_batch(clients: list[Client], now: dt.datetime, result: PassResult) -> N
             AlertPolicy.objects.bulk_create(new)
             AlertPolicy.objects.bulk_update(changed, ["armed", "last_alert_at"])
             notification_send_many(notices, category=Category.PAYMENT)
-            for client, _policy, forecast in due:
-                for _receiver, outcome in events.balance_low.send_robust(
-                    sender=ClientForecast, client=client, forecast=forecast
-                ):
-                    if isinstance(outcome, Exception):
-                        logger.error("balance_low receiver failed for %s: %r", client.pk, outcome)
+            for receiver, outcome in events.balance_low.send_robust(
+                sender=ClientForecast, alerts=[(client, forecast) for client, _p, forecast in due]
+            ):
+                if isinstance(outcome, Exception):
+                    logger.error("balance_low receiver %r failed: %r", receiver, outcome)
             result.alerts += len(due)
     result.clients += len(clients)
 

@@ -134,3 +134,38 @@ def test_the_amount_rule():
     assert auto_invoice_amount(f, 11) == Decimal("100.00")
     f = forecast_from(Decimal("-250.50"), Decimal("3100.00"), Decimal("0"), dt.date(2026, 12, 4))
     assert auto_invoice_amount(f, 7) == Decimal("1000.00")  # 700 + 250.50 → 1000
+
+
+def test_low_balance_alerts_of_a_batch_are_read_once_by_continuity(
+    make_client, subscribe, public_tariff
+):
+    """The pass tells continuity about a whole batch of alerts at once: the queries that
+    find who asked for automatic invoices or autopay do not grow with the alerts (the bench
+    found 2 queries per alerted client, 75% of the pass)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def alerting(prefix: str, count: int) -> None:
+        for n in range(count):
+            client = make_client(f"{prefix}{n:04d}")
+            subscribe(client, public_tariff)
+            agents.payment_accept_agent(
+                provider="osmp",
+                txn_id=f"{prefix}{n}",
+                client=client,
+                amount=Decimal("10.00"),
+                txn_date="20261204",
+            )
+
+    def pass_queries() -> tuple[int, int]:
+        AlertPolicy.objects.all().delete()
+        with CaptureQueriesContext(connection) as ctx:
+            result = forecast.forecast_pass(batch=1000)
+        return len(ctx.captured_queries), result.alerts
+
+    alerting("31", 2)
+    few, few_alerts = pass_queries()
+    alerting("32", 8)
+    many, many_alerts = pass_queries()
+    assert (few_alerts, many_alerts) == (2, 10)
+    assert many == few
