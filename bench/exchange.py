@@ -72,8 +72,10 @@ def fill_outbox(count: int) -> None:
 
 
 def billing_package(path: Path, count: int, calls: bool = False) -> None:
-    """A billing-to-site package of ``count`` records, written as the spec says: balance
-    snapshots and usage summaries, or (``calls``) call details of this month."""
+    """A billing-to-site package of ``count`` records, written as the spec says
+    (../shared/specs/billing-exchange.md: the package format and "Importing a package";
+    ``call.detail`` as in "Record types added in December 2026"): balance snapshots and
+    usage summaries, or (``calls``) call details of this month."""
     from kabinet.accounts.models import Client
     from kabinet.exchange.models import Direction, ExchangePackage, PackageStatus
 

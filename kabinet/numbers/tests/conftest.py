@@ -1,12 +1,28 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from kabinet.calls.tests.conftest import make_call
 from kabinet.catalog.models import Service, Tariff, TariffVersion
 from kabinet.exchange.tests.conftest import peer, site_key
 
 __all__ = ["make_call", "peer", "site_key"]
+
+
+@pytest.fixture
+def english():
+    """Service-level tests read the messages in English; Russian, the default, is checked
+    in test_views. (Used by the modules that need it: ``pytestmark``.)"""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def numbers(company):
+    from .helpers import give
+
+    return give(company, "78124001001", "78124001002")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import translation
 
 from kabinet.exchange.models import OutboxRecord
 from kabinet.notifications.models import Notification
@@ -14,19 +13,7 @@ from kabinet.subscriptions.models import Subscription
 
 from .helpers import file, give
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """The messages are read in English; Russian is the default, checked in test_views."""
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def numbers(company):
-    return give(company, "78124001001", "78124001002")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_an_administrator_files_an_application_with_consent_and_a_signed_pdf(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import translation
 
 from kabinet.audit.models import AuditEntry
 from kabinet.exchange.models import OutboxRecord
@@ -14,20 +13,9 @@ from kabinet.numbers import services
 from kabinet.numbers.models import LabelStatus
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
 
-from .helpers import file, give, send, status
+from .helpers import file, send, status
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def numbers(company):
-    return give(company, "78124001001", "78124001002")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _service(company, label_tariff):
