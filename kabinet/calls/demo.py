@@ -14,6 +14,7 @@ from kabinet.accounts.models import Client, ClientStatus
 from kabinet.subscriptions.models import Subscription
 
 from . import partitions
+from .days import calls_store
 from .models import Call
 
 # Outgoing calls per working day by client (100001 is the busy one the demo signs in as).
@@ -119,7 +120,7 @@ def load() -> list[str]:
             ).exists():
                 continue  # loaded before, or billing sent that month
             rows += _month_calls(client, month, until, per_day)
-        Call.objects.bulk_create(rows, batch_size=1000)
+        calls_store(rows)
         if rows:
             lines.append(f"calls: {len(rows)} call details for client {contract}")
     return lines or ["calls: demo call details exist, left as they are"]

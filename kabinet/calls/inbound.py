@@ -17,6 +17,7 @@ from kabinet.exchange.records import MAX_ID, Record
 from kabinet.exchange.registry import ApplyContext, RecordRejected, register_inbound
 
 from . import partitions
+from .days import days_add
 from .models import Call, CallDirection, CallZone
 
 TYPE = "call.detail"
@@ -87,23 +88,22 @@ def _apply(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
     if new:
         partitions.ensure_partitions(new)
         months |= new
-    Call.objects.bulk_create(
-        (
-            Call(
-                client_id=ctx.client_id(r),
-                call_id=r.data["call_id"],
-                started_at=r.data["started_at"],
-                direction=r.data["direction"],
-                number=r.data["number"],
-                peer=r.data["peer"],
-                zone=r.data["zone"],
-                duration_s=r.data["duration_s"],
-                amount=r.data["amount"],
-            )
-            for _n, r in run
-        ),
-        batch_size=1000,
-    )
+    calls = [
+        Call(
+            client_id=ctx.client_id(r),
+            call_id=r.data["call_id"],
+            started_at=r.data["started_at"],
+            direction=r.data["direction"],
+            number=r.data["number"],
+            peer=r.data["peer"],
+            zone=r.data["zone"],
+            duration_s=r.data["duration_s"],
+            amount=r.data["amount"],
+        )
+        for _n, r in run
+    ]
+    Call.objects.bulk_create(calls, batch_size=1000)
+    days_add(calls)
 
 
 def register() -> None:

@@ -53,3 +53,46 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_id} {self.number} → {self.peer or '—'}"
+
+
+# The duration steps of the calls page's "minimum duration" (seconds): the per-day totals keep
+# each step apart, so a filter at a step is answered from them.
+DURATION_STEPS = (0, 10, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+class CallDay(models.Model):
+    """The totals of a client's calls of one day (the operator's calendar) for one own number,
+    direction, zone and duration step, kept as the calls are stored (kabinet.calls.days).
+
+    The calls page and the Numbers screens read these few rows instead of aggregating a
+    month's calls; they are derived data, rebuilt from the calls by ``calls_days``.
+    """
+
+    client = models.ForeignKey(
+        "accounts.Client", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    number = models.CharField(max_length=15)
+    direction = models.CharField(max_length=3, choices=CallDirection.choices)
+    zone = models.CharField(max_length=16, choices=CallZone.choices)
+    # The step the calls' durations fall in: at least this, less than the next step.
+    min_duration_s = models.PositiveIntegerField()
+    calls = models.PositiveIntegerField()
+    seconds = models.BigIntegerField()
+    # Minutes as billed: each call rounded up.
+    minutes = models.BigIntegerField()
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("day of calls")
+        verbose_name_plural = _("days of calls")
+        constraints = [
+            # Also the index of every read: this client, these days.
+            models.UniqueConstraint(
+                fields=["client", "day", "number", "direction", "zone", "min_duration_s"],
+                name="calls_day_cell_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.day} {self.number} {self.direction} {self.zone}"

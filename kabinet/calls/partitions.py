@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from .days import days_forget
 from .models import Call
 
 TABLE = Call._meta.db_table
@@ -113,6 +114,7 @@ def retention_cutoff(months: int | None = None) -> dt.datetime:
 def calls_retention(*, months: int | None = None) -> dict[str, int]:
     """Drop the partitions (PostgreSQL) or delete the rows (SQLite) past retention."""
     cutoff = retention_cutoff(months)
+    days_forget(cutoff.date())
     if not is_partitioned():
         deleted, _ = Call.objects.filter(started_at__lt=cutoff).delete()
         return {"partitions_dropped": 0, "calls_deleted": deleted}

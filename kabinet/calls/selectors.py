@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from kabinet.accounts.models import Client
 
-from .models import Call
+from .models import DURATION_STEPS, Call, CallDay
 
 MAX_DAYS = 92
 PAGE_SIZE = 50
@@ -135,28 +135,52 @@ def _totals_expressions() -> dict[str, Any]:
     }
 
 
+def _cells_expressions() -> dict[str, Any]:
+    """The same totals summed over per-day cells (CallDay)."""
+    return {
+        "calls": Sum("calls"),
+        "seconds": Sum("seconds"),
+        "minutes": Sum("minutes"),
+        "amount": Sum("amount"),
+    }
+
+
 def _totals_of(row: dict[str, Any]) -> Totals:
     return Totals(
-        calls=row["calls"],
-        seconds=int(row["seconds"]),
-        minutes=int(row["minutes"]),
-        amount=Decimal(row["amount"]).quantize(Decimal("0.01")),
+        calls=int(row["calls"] or 0),
+        seconds=int(row["seconds"] or 0),
+        minutes=int(row["minutes"] or 0),
+        amount=Decimal(row["amount"] or 0).quantize(Decimal("0.01")),
     )
 
 
-def calls_totals(qs: QuerySet[Call]) -> Totals:
-    """Calls, their time, minutes as billed (each call rounded up) and the amount."""
-    return _totals_of(qs.order_by().aggregate(**_totals_expressions()))
+def from_days(flt: CallFilter) -> bool:
+    """Whether the per-day cells answer the filter's totals: every filter but the other
+    party's number and a minimum duration between the steps."""
+    return not flt.peer and (not flt.min_duration or flt.min_duration in DURATION_STEPS)
+
+
+def _cells(client: Client, flt: CallFilter) -> QuerySet[CallDay]:
+    qs = CallDay.objects.filter(client=client, day__gte=flt.period.first, day__lte=flt.period.last)
+    if flt.number:
+        qs = qs.filter(number=flt.number)
+    if flt.direction:
+        qs = qs.filter(direction=flt.direction)
+    if flt.zone:
+        qs = qs.filter(zone=flt.zone)
+    if flt.min_duration:
+        qs = qs.filter(min_duration_s__gte=flt.min_duration)
+    return qs
 
 
 def totals_by_number(client: Client, period: Period) -> dict[str, Totals]:
     """The totals of each of the client's own numbers over the period, in one grouped query
-    (bounded to the period, so PostgreSQL reads only its months' partitions)."""
+    over the period's per-day cells."""
     rows = (
-        Call.objects.filter(client=client, started_at__gte=period.start, started_at__lt=period.end)
+        CallDay.objects.filter(client=client, day__gte=period.first, day__lte=period.last)
         .order_by()
         .values("number")
-        .annotate(**_totals_expressions())
+        .annotate(**_cells_expressions())
     )
     return {row["number"]: _totals_of(row) for row in rows}
 
@@ -175,27 +199,31 @@ class Day:
     amount: Decimal
 
 
-def calls_by_day(qs: QuerySet[Call], period: Period) -> list[Day]:
-    """Every day of the period (days without calls too), in the operator's time zone."""
-    rows = (
-        qs.order_by()
-        .annotate(day=TruncDate("started_at", tzinfo=_zone()))
-        .values("day")
-        .annotate(calls=Count("id"), seconds=Sum("duration_s"), amount=Sum("amount"))
-    )
-    found = {row["day"]: row for row in rows}
-    days = []
-    for date in period.days():
-        row = found.get(date)
-        days.append(
-            Day(
-                date,
-                row["calls"] if row else 0,
-                int(row["seconds"]) if row else 0,
-                Decimal(row["amount"]) if row else Decimal("0.00"),
-            )
+def calls_summary(client: Client, flt: CallFilter) -> tuple[Totals, list[Day]]:
+    """The filter's totals and every day of its period (days without calls too), in one
+    query: over the per-day cells where they answer the filter, else over the calls."""
+    if from_days(flt):
+        rows = _cells(client, flt).order_by().values("day").annotate(**_cells_expressions())
+    else:
+        rows = (
+            calls_filtered(client, flt)
+            .order_by()
+            .annotate(day=TruncDate("started_at", tzinfo=_zone()))
+            .values("day")
+            .annotate(**_totals_expressions())
         )
-    return days
+    found = {row["day"]: _totals_of(row) for row in rows}
+    days = []
+    for date in flt.period.days():
+        found_day = found.get(date, ZERO_TOTALS)
+        days.append(Day(date, found_day.calls, found_day.seconds, found_day.amount))
+    totals = Totals(
+        calls=sum(t.calls for t in found.values()),
+        seconds=sum(t.seconds for t in found.values()),
+        minutes=sum(t.minutes for t in found.values()),
+        amount=sum((t.amount for t in found.values()), Decimal("0.00")),
+    )
+    return totals, days
 
 
 def calls_page(

@@ -35,8 +35,7 @@ def calls_screen(
     if form.is_valid():
         flt = form.filter()
         qs = selectors.calls_filtered(client, flt)
-        totals = selectors.calls_totals(qs)
-        days = selectors.calls_by_day(qs, flt.period)
+        totals, days = selectors.calls_summary(client, flt)
         rows, next_cursor = selectors.calls_page(qs, flt.after)
     query = request.GET.copy()
     query.pop("after", None)

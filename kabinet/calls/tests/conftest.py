@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from kabinet.calls import partitions
+from kabinet.calls.days import calls_store
 from kabinet.calls.models import Call
 from kabinet.exchange.tests.conftest import peer, site_key
 
@@ -31,6 +32,8 @@ def make_call(db):
             "amount": Decimal("4.50"),
         }
         data.update(extra)
-        return Call.objects.create(client=client, started_at=started_at, **data)
+        call = Call(client=client, started_at=started_at, **data)
+        calls_store([call])
+        return call
 
     return make

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kabinet.calls import partitions
+from kabinet.calls.days import calls_store
 from kabinet.calls.models import Call
 from kabinet.calls.selectors import CallFilter, Cursor, Period, calls_filtered
 
@@ -26,19 +27,21 @@ PATHS = [
 
 def _grow(company, start: int, count: int) -> None:
     partitions.ensure_partitions([(2026, 11)])
-    Call.objects.bulk_create(
-        Call(
-            client=company,
-            call_id=f"Q{start + i}",
-            started_at=dt.datetime(2026, 11, 1 + i % 28, 6 + i % 12, i % 60, tzinfo=dt.UTC),
-            direction="out" if i % 3 else "in",
-            number="78124001001",
-            peer=f"7812{i:07d}",
-            zone="local" if i % 3 else "incoming",
-            duration_s=i % 400,
-            amount="1.50",
-        )
-        for i in range(count)
+    calls_store(
+        [
+            Call(
+                client=company,
+                call_id=f"Q{start + i}",
+                started_at=dt.datetime(2026, 11, 1 + i % 28, 6 + i % 12, i % 60, tzinfo=dt.UTC),
+                direction="out" if i % 3 else "in",
+                number="78124001001",
+                peer=f"7812{i:07d}",
+                zone="local" if i % 3 else "incoming",
+                duration_s=i % 400,
+                amount="1.50",
+            )
+            for i in range(count)
+        ]
     )
 
 

@@ -95,20 +95,25 @@ def _calls(w: World) -> None:
     import datetime as dt
 
     from kabinet.calls import partitions
+    from kabinet.calls.days import calls_store
     from kabinet.calls.models import Call
 
     moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     partitions.ensure_partitions([partitions.month_of(moment)])
-    Call.objects.create(
-        client=w.company,
-        call_id="FUZZ-1",
-        started_at=moment,
-        direction="out",
-        number="78124001001",
-        peer="74951234567",
-        zone="long_distance",
-        duration_s=125,
-        amount="6.25",
+    calls_store(
+        [
+            Call(
+                client=w.company,
+                call_id="FUZZ-1",
+                started_at=moment,
+                direction="out",
+                number="78124001001",
+                peer="74951234567",
+                zone="long_distance",
+                duration_s=125,
+                amount="6.25",
+            )
+        ]
     )
 
 

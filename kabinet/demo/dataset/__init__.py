@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kabinet.accounts.models import Client, ClientStatus, User
+from kabinet.calls.days import days_rebuild
 from kabinet.calls.partitions import ensure_partitions
 from kabinet.exchange.models import (
     OutboxRecord,
@@ -222,6 +223,8 @@ def dataset_generate(
                 )
         writer.flush()
         _finish_packages(schedule)
+        # The calls went in by COPY: their per-day totals are added up in one statement.
+        days_rebuild()
         if connection.vendor == "postgresql":
             # Back to Django's initially-deferred foreign keys for whatever else this
             # transaction does (only tests run the generator inside a longer one).

@@ -181,10 +181,11 @@ def test_the_page_runs_the_same_queries_whatever_the_numbers_and_calls(
     assert small == large
 
 
-def test_the_figures_come_from_one_grouped_query_bounded_to_the_month(calls, company, month):
+def test_the_figures_come_from_one_grouped_query_over_the_months_day_totals(calls, company, month):
     with CaptureQueriesContext(connection) as queries:
         services.numbers_page(company)
-    on_calls = [q["sql"] for q in queries.captured_queries if '"calls_call"' in q["sql"]]
-    assert len(on_calls) == 1
-    assert "GROUP BY" in on_calls[0] and '"started_at" >=' in on_calls[0]
-    assert '"started_at" <' in on_calls[0]
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [q for q in sql if '"calls_call"' in q]
+    on_days = [q for q in sql if '"calls_callday"' in q]
+    assert len(on_days) == 1
+    assert "GROUP BY" in on_days[0] and '"day" >=' in on_days[0] and '"day" <=' in on_days[0]

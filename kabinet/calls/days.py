@@ -1,0 +1,138 @@
+"""The per-day totals of the calls (CallDay), kept as calls are stored.
+
+A client's calls page shows the totals and the bars by day of its filter; a big client has
+tens of thousands of calls a month, so summing them on every request is what made the page
+slow. Each stored call is added to the cell of its day (the operator's calendar), own number,
+direction, zone and duration step; the page sums the month's cells instead (a few hundred
+rows at most). Calls are never changed once stored (billing sends a call once, and a
+duplicate rejects its package), so adding is all the upkeep there is; ``days_rebuild``
+recomputes the cells from the calls for writers that bypass ``calls_store`` (the generated
+dataset's COPY) and for an operator who wants to check them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from .models import DURATION_STEPS, Call, CallDay
+
+TABLE = CallDay._meta.db_table
+CALLS = Call._meta.db_table
+COLUMNS = (
+    "client_id",
+    "day",
+    "number",
+    "direction",
+    "zone",
+    "min_duration_s",
+    "calls",
+    "seconds",
+    "minutes",
+    "amount",
+)
+KEY = COLUMNS[:6]
+
+Cell = tuple[int, dt.date, str, str, str, int]
+
+
+def step_of(seconds: int) -> int:
+    """The duration step a call of ``seconds`` falls in."""
+    return DURATION_STEPS[bisect.bisect_right(DURATION_STEPS, seconds) - 1]
+
+
+def _upsert_sql(rows: int) -> str:
+    values = ", ".join(["(" + ", ".join(["%s"] * len(COLUMNS)) + ")"] * rows)
+    added = ", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in COLUMNS[6:])
+    return (
+        # Table and column names are this module's constants; the values are parameters.
+        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {added}"
+    )
+
+
+def days_add(calls: Iterable[Call]) -> int:
+    """Add newly stored calls to their days' cells (in the caller's transaction); the
+    number of cells written."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    cells: dict[Cell, list] = {}
+    for call in calls:
+        key = (
+            call.client_id,
+            call.started_at.astimezone(zone).date(),
+            call.number,
+            call.direction,
+            call.zone,
+            step_of(call.duration_s),
+        )
+        cell = cells.get(key)
+        if cell is None:
+            cells[key] = [1, call.duration_s, (call.duration_s + 59) // 60, Decimal(call.amount)]
+        else:
+            cell[0] += 1
+            cell[1] += call.duration_s
+            cell[2] += (call.duration_s + 59) // 60
+            cell[3] += Decimal(call.amount)
+    if not cells:
+        return 0
+    rows = [(*key, *totals) for key, totals in cells.items()]
+    # SQLite takes at most 999 parameters in a statement on some builds.
+    chunk = max(1, min(500, (connection.features.max_query_params or 5000) // len(COLUMNS)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            cursor.execute(_upsert_sql(len(part)), [value for row in part for value in row])
+    return len(rows)
+
+
+def calls_store(calls: Sequence[Call], *, batch_size: int = 1000) -> None:
+    """Store new calls and add them to their days (one transaction)."""
+    with transaction.atomic():
+        Call.objects.bulk_create(calls, batch_size=batch_size)
+        days_add(calls)
+
+
+def days_rebuild(client_ids: Sequence[int] | None = None) -> int:
+    """Recompute the cells from the stored calls (every client's, or these clients'); the
+    number of cells. One INSERT … SELECT: the calls never pass through Python."""
+    day_sql, day_params = connection.ops.datetime_cast_date_sql(
+        "started_at", (), settings.TIME_ZONE
+    )
+    step_sql = (
+        "CASE "
+        + " ".join(f"WHEN duration_s >= {s} THEN {s}" for s in reversed(DURATION_STEPS[1:]))
+        + " ELSE 0 END"
+    )
+    where, params = "", list(day_params)
+    if client_ids is not None:
+        if not client_ids:
+            return 0
+        where = f"WHERE client_id IN ({', '.join(['%s'] * len(client_ids))})"
+        params += list(client_ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if client_ids is None:
+            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+        else:
+            CallDay.objects.filter(client_id__in=client_ids).delete()
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "  # noqa: S608
+            f"SELECT client_id, {day_sql} AS cell_day, number, direction, zone, "
+            f"{step_sql} AS cell_step, COUNT(*), SUM(duration_s), "
+            f"SUM((duration_s + 59) / 60), SUM(amount) "
+            f"FROM {CALLS} {where} "
+            f"GROUP BY client_id, cell_day, number, direction, zone, cell_step",
+            params,
+        )
+        return cursor.rowcount
+
+
+def days_forget(before: dt.date) -> int:
+    """Drop the cells of days before ``before`` (the calls' retention)."""
+    deleted, _ = CallDay.objects.filter(day__lt=before).delete()
+    return deleted
