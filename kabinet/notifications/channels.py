@@ -55,17 +55,23 @@ def telegram_text(notification: Notification) -> str:
 
 
 def deliveries_create(
-    notifications: Iterable[Notification], users: list[User], category: str
+    notifications: Iterable[Notification],
+    users: list[User],
+    category: str,
+    *,
+    wanted: list[tuple[int, bool, bool]] | None = None,
 ) -> list[int]:
     """Queue the SMS and Telegram messages of the notices whose users want this category
     there and have a confirmed number / a linked chat (3 queries, whatever the number of
-    users)."""
+    users; none when the caller read the choices, ``wanted``: (user id, by SMS, by Telegram),
+    and nobody wants either)."""
     notifications = list(notifications)
-    wanted = list(
-        NotificationPreference.objects.filter(user__in=users, category=category)
-        .filter(models.Q(by_sms=True) | models.Q(by_telegram=True))
-        .values_list("user_id", "by_sms", "by_telegram")
-    )
+    if wanted is None:
+        wanted = list(
+            NotificationPreference.objects.filter(user__in=users, category=category)
+            .filter(models.Q(by_sms=True) | models.Q(by_telegram=True))
+            .values_list("user_id", "by_sms", "by_telegram")
+        )
     if not wanted:
         return []
     by_sms = [user_id for user_id, sms_on, _tg in wanted if sms_on]

@@ -80,11 +80,14 @@ def notification_send_many(
     everyone = {u.pk: u for notice in notices for u in notice.users if u.is_active}
     if not everyone:
         return []
-    opted_out = set(
+    # One read of the users' choices for the category serves e-mail, SMS and Telegram.
+    choices = list(
         NotificationPreference.objects.filter(
-            user_id__in=list(everyone), category=category, by_email=False
-        ).values_list("user_id", flat=True)
+            user_id__in=list(everyone), category=category
+        ).values_list("user_id", "by_email", "by_sms", "by_telegram")
     )
+    opted_out = {user_id for user_id, by_email, _sms, _tg in choices if not by_email}
+    elsewhere = [(user_id, sms, tg) for user_id, _email, sms, tg in choices if sms or tg]
     now = timezone.now()
     notifications = []
     for notice in notices:
@@ -106,9 +109,10 @@ def notification_send_many(
                         email_next_attempt_at=now if wants_email else None,
                     )
                 )
-    with transaction.atomic():
+    # No savepoint: inside a caller's transaction (a payment's) a failure fails it all.
+    with transaction.atomic(savepoint=False):
         created = Notification.objects.bulk_create(notifications)
-        channels.deliveries_create(created, list(everyone.values()), category)
+        channels.deliveries_create(created, list(everyone.values()), category, wanted=elsewhere)
         pending_ids = [n.pk for n in created if n.email_status == EmailStatus.PENDING]
         if pending_ids:
             # One task per chunk keeps a notice to 20,000 clients to a handful of queue rows.

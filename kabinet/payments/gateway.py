@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
 
 from kabinet.core.security import security_event
 
@@ -67,9 +66,9 @@ def _send(method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[
 
 
 def message_record(**fields: Any) -> GatewayMessage:
-    # The message log must survive whatever happens to the caller's transaction.
-    with transaction.atomic():
-        return GatewayMessage.objects.create(**fields)
+    """Store one message: outside a transaction one INSERT, durable at once; inside one it
+    shares that transaction's fate, so the caller stores again what a rollback took."""
+    return GatewayMessage.objects.create(**fields)
 
 
 def gateway_call(

@@ -286,10 +286,28 @@ def _finish(operation: GatewayOperation, state: str, error: str = "") -> bool:
 
 @dataclass(frozen=True)
 class EventResult:
+    """What a notification did, and what its stored message says of it."""
+
     status: int
     body: dict[str, Any]
     outcome: str
     payment: Payment | None = None
+    note: str = ""
+    event_id: str = ""
+    event_type: str = ""
+    # The message claims the event id (unique): the event is applied at most once.
+    claims_event: bool = False
+
+    def message_fields(self) -> dict[str, Any]:
+        """The incoming message's record of this result."""
+        return {
+            "outcome": self.outcome,
+            "payment": self.payment,
+            "note": self.note or self.body.get("message", ""),
+            "reference": self.event_id,
+            "event_type": self.event_type,
+            "event_id": self.event_id if self.claims_event else None,
+        }
 
 
 def _find_for_snapshot(snap: Snapshot) -> tuple[Payment | None, bool]:
@@ -316,32 +334,32 @@ def _find_for_snapshot(snap: Snapshot) -> tuple[Payment | None, bool]:
     return payment, False
 
 
-def payment_receive_event(*, message: GatewayMessage, body: bytes) -> EventResult:
-    """Apply one verified gateway notification (already stored as ``message``)."""
+def payment_receive_event(*, body: bytes) -> EventResult:
+    """Apply one verified gateway notification, in the caller's transaction.
+
+    The caller stores the message with ``EventResult.message_fields()`` in the same
+    transaction: an applied event's message carries its ``event_id``, unique, so that a
+    concurrent repeat that got past the look-up fails on it and is run again
+    (``atomic_retrying``), finding the event this time.
+    """
     try:
         event = _parse_event(body)
     except InvalidMessage as exc:
-        return _event_outcome(
-            message, None, "invalid", 400, {"error": "invalid", "message": str(exc)}
-        )
+        return EventResult(400, {"error": "invalid", "message": str(exc)}, "invalid")
     snap: Snapshot = event["payment"]
+    ids = {"event_id": event["event_id"], "event_type": event["type"]}
     event_id: str = event["event_id"]
-    GatewayMessage.objects.filter(pk=message.pk).update(
-        reference=event_id, event_type=event["type"]
-    )
-    now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         payment, by_order = _find_for_snapshot(snap)
         if payment is None:
-            return _event_outcome(
-                message,
-                None,
-                "unknown_payment",
+            return EventResult(
                 409,
                 {"error": "unknown_payment", "message": "no payment with this order_id"},
+                "unknown_payment",
+                **ids,
             )
         if GatewayMessage.objects.filter(event_id=event_id).exists():
-            return _event_outcome(message, payment, "duplicate", 200, {"received": True})
+            return EventResult(200, {"received": True}, "duplicate", payment, **ids)
         problem = (
             mismatch(payment, snap)
             if by_order
@@ -349,34 +367,26 @@ def payment_receive_event(*, message: GatewayMessage, body: bytes) -> EventResul
         )
         if problem:
             flag(payment, f"Gateway event {event_id[:40]}: {problem}")
-            return _event_outcome(
-                message, payment, "mismatch", 409, {"error": "mismatch", "message": problem}
+            return EventResult(
+                409, {"error": "mismatch", "message": problem}, "mismatch", payment, **ids
             )
-        try:
-            with transaction.atomic():
-                GatewayMessage.objects.filter(pk=message.pk).update(event_id=event_id)
-        except IntegrityError:
-            return _event_outcome(message, payment, "duplicate", 200, {"received": True})
-        result = sync_locked(payment, snap, now=now)
+        result = sync_locked(payment, snap, now=timezone.now())
         outcome = "applied" if result.changes else "ignored"
         note = ", ".join(result.changes) or f"nothing to do: the payment is {payment.status}"
         if result.conflict:
             outcome, note = "conflict", result.conflict
-        return _event_outcome(message, payment, outcome, 200, {"received": True}, note)
+        return EventResult(
+            200, {"received": True}, outcome, payment, note, claims_event=True, **ids
+        )
 
 
-def _event_outcome(
-    message: GatewayMessage,
-    payment: Payment | None,
-    outcome: str,
-    status: int,
-    body: dict[str, Any],
-    note: str = "",
-) -> EventResult:
-    GatewayMessage.objects.filter(pk=message.pk).update(
-        outcome=outcome, payment=payment, note=note or body.get("message", "")
-    )
-    return EventResult(status=status, body=body, outcome=outcome, payment=payment)
+def event_reference(body: bytes) -> dict[str, str]:
+    """The event id and type a notification carries, for the message of one that failed."""
+    try:
+        event = _parse_event(body)
+    except InvalidMessage:
+        return {}
+    return {"reference": event["event_id"], "event_type": event["type"]}
 
 
 def _parse_event(body: bytes) -> dict[str, Any]:
@@ -402,11 +412,18 @@ def _parse_event(body: bytes) -> dict[str, Any]:
 # --- asking the gateway -------------------------------------------------------------------
 
 
-def payment_sync(*, payment: Payment) -> Payment:
-    """Ask the gateway (GET) for the payment and apply what it says."""
+def payment_sync(*, payment: Payment, mark_first: bool = True) -> Payment:
+    """Ask the gateway (GET) for the payment and apply what it says.
+
+    The time of asking is stored before the call (``mark_first``: the payer's page and the
+    sweeper do not ask again meanwhile, even when no answer comes), or else with what the
+    answer changes, in the same write (a provider's notification, answered at once).
+    """
     if payment.channel != Channel.CARD or not payment.gateway_payment_id:
         return payment
-    Payment.objects.filter(pk=payment.pk).update(last_synced_at=timezone.now())
+    asked_at = timezone.now()
+    if mark_first:
+        Payment.objects.filter(pk=payment.pk).update(last_synced_at=asked_at)
     answer = card_provider(payment.provider).fetch(payment)
     if answer.status != 200:
         return payment
@@ -417,6 +434,7 @@ def payment_sync(*, payment: Payment) -> Payment:
         return payment
     with transaction.atomic():
         payment = lock(payment.pk)
+        payment.last_synced_at = asked_at
         problem = mismatch(payment, snap)
         if problem:
             flag(payment, f"Gateway answer: {problem}")

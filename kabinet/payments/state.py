@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -63,6 +66,41 @@ EVENT_TYPES = frozenset(
 GATEWAY_STATUSES = frozenset(
     {"pending", "authorized", "captured", "refunded", "declined", "voided", "expired"}
 )
+
+
+T = TypeVar("T")
+
+
+_RETRYING: ContextVar[bool] = ContextVar("atomic_retrying", default=False)
+
+
+def atomic_retrying(work: Callable[[], T]) -> T:
+    """``work()`` in one transaction, run a second time when it loses a race on a unique key.
+
+    Idempotent credits (a terminal receipt, an agent's transaction id, a gateway event) look
+    their key up under lock and insert it when it is new; two concurrent repeats can both
+    find nothing, and then the second insert waits for the first transaction and fails.
+    Rather than a savepoint around every insert (two more round trips on every request), the
+    loser's whole transaction is rolled back and run again: this time the look-up finds the
+    committed row and answers as the first did. Nested in another ``atomic_retrying``, the
+    outer one's transaction and retry serve; inside any other transaction, a savepoint.
+    """
+    if _RETRYING.get():
+        return work()
+    token = _RETRYING.set(True)
+    try:
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                return work()
+        try:
+            with transaction.atomic():
+                return work()
+        except IntegrityError:
+            logger.info("a concurrent request took the same key first: running again")
+        with transaction.atomic():
+            return work()
+    finally:
+        _RETRYING.reset(token)
 
 
 # --- small helpers ------------------------------------------------------------------------
@@ -170,15 +208,12 @@ def lock(payment_id: Any) -> Payment:
 
 def post_capture(payment: Payment, *, amount: Decimal, at: datetime) -> None:
     """Money reaches the balance: a ledger credit and a billing record, in this transaction."""
-    LedgerEntry.objects.create(
-        client=payment.client,
-        payment=payment,
-        kind=LedgerKind.PAYMENT,
-        amount=amount,
-        note=payment.get_channel_display(),
-        created_at=at,
-    )
-    payment.capture_record = outbox_record(
+    payment.capture_record = _capture_record(payment, amount=amount, at=at)
+    _ledger_credit(payment, amount=amount, at=at)
+
+
+def _capture_record(payment: Payment, *, amount: Decimal, at: datetime) -> Any:
+    return outbox_record(
         type="payment.captured",
         data={
             "contract": payment.client.contract_number,
@@ -189,14 +224,28 @@ def post_capture(payment: Payment, *, amount: Decimal, at: datetime) -> None:
             "provider": payment.provider,
         },
     )
+
+
+def _ledger_credit(payment: Payment, *, amount: Decimal, at: datetime) -> None:
+    LedgerEntry.objects.create(
+        client=payment.client,
+        payment=payment,
+        kind=LedgerKind.PAYMENT,
+        amount=amount,
+        note=payment.get_channel_display(),
+        created_at=at,
+    )
     events.payment_credited.send(sender=Payment, payment=payment, amount=amount)
 
 
 def credit_final(payment: Payment, *, at: datetime, how: Any) -> None:
-    """A payment that is final when accepted (a terminal's, an agent's) reaches the balance:
-    the ledger credit and the billing record, then the client's notice ``how`` it was paid."""
-    post_capture(payment, amount=payment.amount, at=at)
-    payment.save(update_fields=["capture_record"])
+    """A new payment that is final when accepted (a terminal's, an agent's) is inserted and
+    reaches the balance: the billing record first, so that the payment row is written once
+    already carrying it, then the ledger credit and the client's notice ``how`` it was paid.
+    The caller's transaction holds them all; the insert fails on a used receipt."""
+    payment.capture_record = _capture_record(payment, amount=payment.amount, at=at)
+    payment.save(force_insert=True)
+    _ledger_credit(payment, amount=payment.amount, at=at)
     notify_client(payment, gettext_lazy("Payment of %(amount)s reached your balance"), how)
 
 

@@ -35,11 +35,14 @@ from .gateway import GatewayUnavailable, message_record
 from .models import Direction, MessageKind, Payment, SignatureCheck
 from .providers import get_provider, terminal
 from .providers.yookassa import read_notification as yookassa_read_notification
+from .state import atomic_retrying
 
 logger = logging.getLogger(__name__)
 
 # Gateway messages are small; anything bigger is refused before it is read.
 MAX_GATEWAY_BODY = 64 * 1024
+# A gateway request's fields for its stored message (GatewayMessage).
+Incoming = dict[str, Any]
 PAY_FIELDS = ("contract", "amount", "email")
 
 
@@ -179,41 +182,43 @@ def _address_or_none(request: HttpRequest) -> str | None:
     return None if address == "unknown" else address
 
 
-def _receive(request: HttpRequest, kind: str, body: bytes) -> tuple[wire.Verification, Any]:
-    """Verify a gateway request before anything else is read, and store it either way."""
+def _verify(request: HttpRequest, kind: str, body: bytes) -> tuple[wire.Verification, Incoming]:
+    """Verify a gateway request before anything else is read from it; the fields that store
+    it (with its answer, by ``_answer``) either way."""
     target = wire.request_target(request)
     headers = wire.request_headers(request)
     check = wire.verify_request(headers, request.method or "", target, body)
-    message = message_record(
-        direction=Direction.IN,
-        kind=kind,
-        method=request.method or "",
-        target=target[:2000],
-        headers=headers,
-        body=body,
-        signature_check=check.check,
-        key_id=check.key_id[:64],
-        outcome="" if check.ok else "rejected",
-        note=check.detail,
-        remote_addr=_address_or_none(request),
-    )
+    incoming: Incoming = {
+        "direction": Direction.IN,
+        "kind": kind,
+        "method": request.method or "",
+        "target": target[:2000],
+        "headers": headers,
+        "body": body,
+        "signature_check": check.check,
+        "key_id": check.key_id[:64],
+        "outcome": "" if check.ok else "rejected",
+        "note": check.detail,
+        "remote_addr": _address_or_none(request),
+    }
     if not check.ok:
         security_event("gateway_signature_failed", request, check=check.check, endpoint=kind)
-    return check, message
+    return check, incoming
 
 
 def _answer(
     request: HttpRequest,
     *,
     kind: str,
-    reply_to: Any,
+    incoming: Incoming | None,
     status: int,
     body: bytes,
     content_type: str,
     payment: Payment | None = None,
-    record: bool = True,
 ) -> HttpResponse:
-    """A signed answer tied to the request's signature, stored like every message."""
+    """A signed answer tied to the request's signature. The request (``incoming``) and the
+    answer are stored together, two INSERTs in the caller's transaction: the one of the
+    money they tell of, or, when that failed or there is none, each durable at once."""
     response = HttpResponse(body, status=status, content_type=content_type)
     request_signature = wire.header(request.headers, wire.HEADER_SIGNATURE)
     signed = {}
@@ -222,8 +227,9 @@ def _answer(
         for name, value in signed.items():
             response[name] = value
     response["Cache-Control"] = "no-store"
-    if not record:
+    if incoming is None:
         return response
+    message = message_record(**incoming)
     message_record(
         direction=Direction.OUT,
         kind=kind,
@@ -233,7 +239,7 @@ def _answer(
         signature_check=SignatureCheck.SIGNED,
         key_id=signed.get(wire.HEADER_KEY, ""),
         payment=payment,
-        reply_to=reply_to,
+        reply_to=message,
     )
     return response
 
@@ -271,33 +277,51 @@ def pay_notify(request: HttpRequest) -> HttpResponse:
         )
         return too_many_requests(response, wait)
     body = request.body
-    check, message = _receive(request, MessageKind.NOTIFY, body)
-    payment = None
+    check, incoming = _verify(request, MessageKind.NOTIFY, body)
+    json_type = "application/json; charset=utf-8"
     if not check.ok:
-        status = 403
         data: dict[str, Any] = {
             "error": "signature_invalid",
             "check": check.check,
             "message": f"signature check failed: {check.check} ({check.detail})",
         }
-    else:
-        try:
-            result = services.payment_receive_event(message=message, body=body)
-        except Exception:
-            # The event is not recorded: the gateway retries until we answer 200.
-            logger.exception("notification %s could not be applied", message.pk)
-            status, data = 503, {"error": "retry", "message": "internal error, retry later"}
-        else:
-            status, data, payment = result.status, result.body, result.payment
-    return _answer(
-        request,
-        kind=MessageKind.NOTIFY_RESPONSE,
-        reply_to=message,
-        status=status,
-        body=_json(data),
-        content_type="application/json; charset=utf-8",
-        payment=payment,
-    )
+        return _answer(
+            request,
+            kind=MessageKind.NOTIFY_RESPONSE,
+            incoming=incoming,
+            status=403,
+            body=_json(data),
+            content_type=json_type,
+        )
+
+    def apply() -> HttpResponse:
+        # The event, its effects and both messages in one transaction: answered 200 only
+        # once all of it is durable.
+        result = services.payment_receive_event(body=body)
+        return _answer(
+            request,
+            kind=MessageKind.NOTIFY_RESPONSE,
+            incoming={**incoming, **result.message_fields()},
+            status=result.status,
+            body=_json(result.body),
+            content_type=json_type,
+            payment=result.payment,
+        )
+
+    try:
+        return atomic_retrying(apply)
+    except Exception:
+        # The event is not recorded: the gateway retries until we answer 200.
+        logger.exception("a notification could not be applied")
+        data = {"error": "retry", "message": "internal error, retry later"}
+        return _answer(
+            request,
+            kind=MessageKind.NOTIFY_RESPONSE,
+            incoming={**incoming, **services.event_reference(body), "note": data["message"]},
+            status=503,
+            body=_json(data),
+            content_type=json_type,
+        )
 
 
 TERMINAL_FIELDS = ("action", "number", "amount", "receipt", "date")
@@ -334,11 +358,10 @@ def _terminal_throttled(request: HttpRequest, wait: int) -> HttpResponse:
     response = _answer(
         request,
         kind=MessageKind.TERMINAL_RESPONSE,
-        reply_to=None,
+        incoming=None,
         status=429,
         body=_terminal_xml(answer),
         content_type="text/xml; charset=utf-8",
-        record=False,
     )
     return too_many_requests(response, wait)
 
@@ -354,42 +377,56 @@ def pay_terminal(request: HttpRequest) -> HttpResponse:
     if wait:
         return _terminal_throttled(request, wait)
     body = request.body if request.method == "POST" else b""
-    check, message = _receive(request, MessageKind.TERMINAL, body)
-    status = 200
+    check, incoming = _verify(request, MessageKind.TERMINAL, body)
+    xml_type = "text/xml; charset=utf-8"
     if not check.ok:
-        status = 403
         answer = terminal.TerminalAnswer(
             terminal.Code.BAD_SIGNATURE,
             f"signature check failed: {check.check}",
             date=terminal.terminal_time(timezone.now()),
         )
-    else:
-        data = request.GET if request.method == "GET" else request.POST
-        params = {name: data.get(name, "")[:100] for name in TERMINAL_FIELDS}
-        try:
-            answer = terminal.terminal_handle(params=params)
-        except Exception:
-            logger.exception("terminal request %s failed", message.pk)
-            answer = terminal.TerminalAnswer(
-                terminal.Code.INTERNAL,
-                "internal error, retry later",
-                date=terminal.terminal_time(timezone.now()),
-            )
-        type(message).objects.filter(pk=message.pk).update(
-            payment=answer.payment,
-            reference=params["receipt"][:100],
-            event_type=params["action"][:40],
-            outcome=f"code {answer.code}",
+        return _answer(
+            request,
+            kind=MessageKind.TERMINAL_RESPONSE,
+            incoming=incoming,
+            status=403,
+            body=_terminal_xml(answer),
+            content_type=xml_type,
         )
-    return _answer(
-        request,
-        kind=MessageKind.TERMINAL_RESPONSE,
-        reply_to=message,
-        status=status,
-        body=_terminal_xml(answer),
-        content_type="text/xml; charset=utf-8",
-        payment=answer.payment,
-    )
+    data = request.GET if request.method == "GET" else request.POST
+    params = {name: data.get(name, "")[:100] for name in TERMINAL_FIELDS}
+    incoming.update(reference=params["receipt"][:100], event_type=params["action"][:40])
+
+    def handle() -> HttpResponse:
+        # The payment, its credit and both messages in one transaction.
+        answer = terminal.terminal_handle(params=params)
+        return _answer(
+            request,
+            kind=MessageKind.TERMINAL_RESPONSE,
+            incoming={**incoming, "payment": answer.payment, "outcome": f"code {answer.code}"},
+            status=200,
+            body=_terminal_xml(answer),
+            content_type=xml_type,
+            payment=answer.payment,
+        )
+
+    try:
+        return atomic_retrying(handle)
+    except Exception:
+        logger.exception("terminal request (receipt %r) failed", params["receipt"])
+        answer = terminal.TerminalAnswer(
+            terminal.Code.INTERNAL,
+            "internal error, retry later",
+            date=terminal.terminal_time(timezone.now()),
+        )
+        return _answer(
+            request,
+            kind=MessageKind.TERMINAL_RESPONSE,
+            incoming={**incoming, "outcome": f"code {answer.code}"},
+            status=200,
+            body=_terminal_xml(answer),
+            content_type=xml_type,
+        )
 
 
 @csrf_exempt
@@ -427,42 +464,44 @@ def pay_yookassa_notify(request: HttpRequest) -> HttpResponse:
 def _yookassa_notification(request: HttpRequest) -> HttpResponse:
     body = request.body
     address = client_address(request)
-    message = message_record(
-        direction=Direction.IN,
-        kind=MessageKind.PROVIDER_NOTIFY,
-        method="POST",
-        target=request.get_full_path()[:2000],
-        headers={"Content-Type": request.headers.get("Content-Type", "")[:200]},
-        body=body,
-        signature_check=SignatureCheck.UNSIGNED,
-        remote_addr=None if address == "unknown" else address,
-    )
+    incoming: Incoming = {
+        "direction": Direction.IN,
+        "kind": MessageKind.PROVIDER_NOTIFY,
+        "method": "POST",
+        "target": request.get_full_path()[:2000],
+        "headers": {"Content-Type": request.headers.get("Content-Type", "")[:200]},
+        "body": body,
+        "signature_check": SignatureCheck.UNSIGNED,
+        "remote_addr": None if address == "unknown" else address,
+    }
 
     def done(status: int, outcome: str, note: str = "", payment: Any = None) -> HttpResponse:
-        type(message).objects.filter(pk=message.pk).update(
-            outcome=outcome, note=note[:1000], payment=payment
-        )
+        # Stored once, when its outcome is known (one INSERT, durable at once).
+        message_record(**incoming, outcome=outcome, note=note[:1000], payment=payment)
         return HttpResponse(status=status)
 
     try:
         notice = yookassa_read_notification(body)
     except ValueError as exc:
         return done(400, "invalid", str(exc))
-    type(message).objects.filter(pk=message.pk).update(
-        event_type=notice.event, reference=notice.gateway_payment_id[:100]
-    )
+    incoming.update(event_type=notice.event, reference=notice.gateway_payment_id[:100])
     if not notice.used:
         return done(200, "ignored", f"event {notice.event!r} is not used")
-    payment = Payment.objects.filter(
-        provider="yookassa", gateway_payment_id=notice.gateway_payment_id
-    ).first()
-    if payment is None:
-        return done(200, "unknown_payment", "no payment of ours has this id")
-    before = payment.status
     try:
-        payment = services.payment_sync(payment=payment)
-    except GatewayUnavailable as exc:
-        # Not applied: YooKassa repeats a notification that did not get 200.
-        return done(503, "retry", f"YooKassa's API did not answer: {exc}", payment)
+        payment = Payment.objects.filter(
+            provider="yookassa", gateway_payment_id=notice.gateway_payment_id
+        ).first()
+        if payment is None:
+            return done(200, "unknown_payment", "no payment of ours has this id")
+        before = payment.status
+        try:
+            # The time of asking is stored with what the answer changes (one write less).
+            payment = services.payment_sync(payment=payment, mark_first=False)
+        except GatewayUnavailable as exc:
+            # Not applied: YooKassa repeats a notification that did not get 200.
+            return done(503, "retry", f"YooKassa's API did not answer: {exc}", payment)
+    except Exception:
+        message_record(**incoming)
+        raise
     outcome = "applied" if payment.status != before else "ignored"
     return done(200, outcome, f"{before} → {payment.status} (read back from the API)", payment)

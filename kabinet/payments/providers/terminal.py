@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -24,6 +24,7 @@ from ..models import (
     PaymentStatus,
 )
 from ..state import (
+    atomic_retrying,
     credit_final,
     notify_client,
     parse_wire_amount,
@@ -144,7 +145,13 @@ def _terminal_payment(params: dict[str, str]) -> TerminalAnswer:
         return _answer(Code.BAD_RECEIPT, "bad receipt")
     if not _terminal_date(date):
         return _answer(Code.BAD_DATE, "bad date")
-    with transaction.atomic():
+    return atomic_retrying(lambda: _terminal_accept(number, amount, receipt, date))
+
+
+def _terminal_accept(number: str, amount: Decimal, receipt: str, date: str) -> TerminalAnswer:
+    # No savepoint around the insert: a concurrent request that committed this receipt first
+    # makes it fail, and ``atomic_retrying`` runs this again to answer as that one did.
+    with transaction.atomic(savepoint=False):
         existing = _by_receipt(receipt)
         if existing is not None:
             return _replay(existing, number, amount)
@@ -156,26 +163,18 @@ def _terminal_payment(params: dict[str, str]) -> TerminalAnswer:
         if client.is_closed:
             return _answer(Code.ACCOUNT_CLOSED, "account does not accept payments")
         now = timezone.now()
-        try:
-            with transaction.atomic():
-                payment = Payment.objects.create(
-                    client=client,
-                    channel=Channel.TERMINAL,
-                    status=PaymentStatus.ACCEPTED,
-                    amount=amount,
-                    captured_amount=amount,
-                    receipt=receipt,
-                    terminal_date=date,
-                    accepted_at=now,
-                    captured_at=now,
-                    moneyback_until=now + timedelta(hours=settings.KABINET_MONEYBACK_HOURS),
-                )
-        except IntegrityError:
-            # A concurrent request with this receipt committed first: answer as it did.
-            existing = _by_receipt(receipt)
-            if existing is None:
-                raise
-            return _replay(existing, number, amount)
+        payment = Payment(
+            client=client,
+            channel=Channel.TERMINAL,
+            status=PaymentStatus.ACCEPTED,
+            amount=amount,
+            captured_amount=amount,
+            receipt=receipt,
+            terminal_date=date,
+            accepted_at=now,
+            captured_at=now,
+            moneyback_until=now + timedelta(hours=settings.KABINET_MONEYBACK_HOURS),
+        )
         credit_final(
             payment,
             at=now,
@@ -213,7 +212,7 @@ def _terminal_cancel(params: dict[str, str]) -> TerminalAnswer:
     receipt = params.get("receipt", "")
     if not _RECEIPT_RE.fullmatch(receipt):
         return _answer(Code.BAD_RECEIPT, "bad receipt")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         payment = _by_receipt(receipt)
         if payment is None:
             return _answer(Code.NOT_FOUND, "payment not found")
