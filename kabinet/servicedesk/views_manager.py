@@ -29,9 +29,13 @@ QUEUE_PAGE = 30
 
 
 def _filtered_queue(form: QueueFilterForm, user: Any) -> QuerySet[ServiceRequest]:
-    qs = ServiceRequest.objects.select_related(
-        "client", "service", "tariff", "assignee", "subscription__service", "rule"
-    ).order_by("due_at", "created_at", "id")
+    # Four joins, and the small catalog tables in one query each: with all six joined,
+    # PostgreSQL took 25 ms to plan the page's query (1 ms to run it) on the bench's data.
+    qs = (
+        ServiceRequest.objects.select_related("client", "assignee", "subscription__service")
+        .prefetch_related("service", "tariff", "rule")
+        .order_by("due_at", "created_at", "id")
+    )
     if not form.is_valid():
         return qs.filter(status__in=OPEN_STATUSES)
     data = form.cleaned_data
