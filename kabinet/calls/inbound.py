@@ -15,6 +15,7 @@ from typing import Any
 from kabinet.exchange import records as f
 from kabinet.exchange.records import MAX_ID, Record
 from kabinet.exchange.registry import ApplyContext, RecordRejected, register_inbound
+from kabinet.lib.bulk import bulk_write
 
 from . import partitions
 from .models import Call, CallDirection, CallZone
@@ -64,6 +65,17 @@ FIELDS = {
     "duration_s": _duration,
     "amount": _amount,
 }
+_COLUMNS = [
+    "client_id",
+    "call_id",
+    "started_at",
+    "direction",
+    "number",
+    "peer",
+    "zone",
+    "duration_s",
+    "amount",
+]
 
 
 def _apply(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
@@ -87,22 +99,23 @@ def _apply(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
     if new:
         partitions.ensure_partitions(new)
         months |= new
-    Call.objects.bulk_create(
+    bulk_write(
+        Call,
+        _COLUMNS,
         (
-            Call(
-                client_id=ctx.client_id(r),
-                call_id=r.data["call_id"],
-                started_at=r.data["started_at"],
-                direction=r.data["direction"],
-                number=r.data["number"],
-                peer=r.data["peer"],
-                zone=r.data["zone"],
-                duration_s=r.data["duration_s"],
-                amount=r.data["amount"],
+            (
+                ctx.client_id(r),
+                r.data["call_id"],
+                r.data["started_at"],
+                r.data["direction"],
+                r.data["number"],
+                r.data["peer"],
+                r.data["zone"],
+                r.data["duration_s"],
+                r.data["amount"],
             )
             for _n, r in run
         ),
-        batch_size=1000,
     )
 
 
