@@ -15,7 +15,7 @@ from typing import Any
 from kabinet.exchange import records as f
 from kabinet.exchange.records import MAX_ID, Record
 from kabinet.exchange.registry import ApplyContext, RecordRejected, register_inbound
-from kabinet.lib.bulk import bulk_write
+from kabinet.lib.bulk import bulk_existing, bulk_write
 
 from . import partitions
 from .models import Call, CallDirection, CallZone
@@ -87,7 +87,7 @@ def _apply(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
                 number, f"call_id {call_id!r} appears twice in this package (line {lines[call_id]})"
             )
         lines[call_id] = number
-    stored = Call.objects.filter(call_id__in=list(lines)).values_list("call_id", flat=True)
+    stored = bulk_existing(Call, "call_id", list(lines))
     first = min((lines[c] for c in stored), default=None)
     if first is not None:
         call_id = next(c for c, n in lines.items() if n == first)

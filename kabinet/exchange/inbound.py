@@ -134,6 +134,7 @@ def register() -> None:
         "balance.snapshot",
         fields={"contract": contract, "balance": f.money, "as_of": f.time},
         apply=_snapshots,
+        any_order=True,
     )
     register_inbound(
         "charge.posted",
@@ -145,6 +146,7 @@ def register() -> None:
             "description": f.text(empty=True),
         },
         apply=_charges,
+        any_order=True,
     )
     register_inbound(
         "subscription.status",
@@ -172,6 +174,7 @@ def register() -> None:
             "amount": f.money,
         },
         apply=_usage,
+        any_order=True,
     )
     register_inbound(
         "document.issued",
@@ -185,4 +188,5 @@ def register() -> None:
             "pdf_base64": f.pdf,
         },
         apply=_documents,
+        any_order=True,
     )

@@ -356,16 +356,32 @@ class _Applier:
             # The first of the same id twice in the batch applies; the second is skipped.
             new.discard(record.id)
             fresh.append((number, record))
-        # Consecutive records of one type are applied together, in the package's order.
-        run: list[tuple[int, Record]] = []
-        for item in fresh:
-            if run and run[-1][1].type != item[1].type:
-                inbound_type(run[-1][1].type).apply(self.ctx, run)
-                run = []
-            run.append(item)
-        if run:
-            inbound_type(run[-1][1].type).apply(self.ctx, run)
+        for run in _runs(fresh):
+            inbound_type(run[0][1].type).apply(self.ctx, run)
         self.applied += len(fresh)
+
+
+def _runs(fresh: list[tuple[int, Record]]) -> list[list[tuple[int, Record]]]:
+    """The batch's records as runs to apply, in the package's order.
+
+    Consecutive records of one type make a run. The records of a type that may go in any
+    order (it writes only its own rows) make one run per batch, at its first record, however
+    the package interleaves them with other types: a few statements per batch, not per run.
+    """
+    runs: list[list[tuple[int, Record]]] = []
+    together: dict[str, list[tuple[int, Record]]] = {}
+    for item in fresh:
+        name = item[1].type
+        if inbound_type(name).any_order:
+            if name not in together:
+                together[name] = []
+                runs.append(together[name])
+            together[name].append(item)
+        elif runs and runs[-1][-1][1].type == name:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
 
 
 def _apply(
