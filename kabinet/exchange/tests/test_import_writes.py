@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kabinet.calls import partitions
 from kabinet.calls.models import Call
 from kabinet.exchange import services
 from kabinet.exchange.models import BalanceSnapshot, BillingDocument, Charge, UsageSummary
@@ -177,6 +178,7 @@ def test_the_statements_of_a_batch_do_not_grow_with_its_records(peer, company, m
 
 def test_calls_are_written_with_a_fixed_number_of_statements(peer, company, monkeypatch):
     monkeypatch.setattr(services, "BATCH", 1000)
+    partitions.ensure_partitions([(2026, 11)])  # made once, by the first import otherwise
     counts = []
     # (SQLite takes at most 999 parameters a statement: Django splits larger inserts.)
     for size, start in ((5, 0), (100, 100)):
