@@ -57,33 +57,35 @@ def _upsert_sql(rows: int) -> str:
     )
 
 
-def days_add(calls: Iterable[Call]) -> int:
-    """Add newly stored calls to their days' cells (in the caller's transaction); the
+def days_add(calls: Iterable[tuple[int, dt.datetime, str, str, str, int, Decimal]]) -> int:
+    """Add newly stored calls — (client id, started at, own number, direction, zone,
+    duration in seconds, amount) — to their days' cells, in the caller's transaction; the
     number of cells written."""
     zone = ZoneInfo(settings.TIME_ZONE)
     cells: dict[Cell, list] = {}
-    for call in calls:
+    for client_id, started_at, number, direction, call_zone, seconds, amount in calls:
         key = (
-            call.client_id,
-            call.started_at.astimezone(zone).date(),
-            call.number,
-            call.direction,
-            call.zone,
-            step_of(call.duration_s),
+            client_id,
+            started_at.astimezone(zone).date(),
+            number,
+            direction,
+            call_zone,
+            step_of(seconds),
         )
         cell = cells.get(key)
         if cell is None:
-            cells[key] = [1, call.duration_s, (call.duration_s + 59) // 60, Decimal(call.amount)]
+            cells[key] = [1, seconds, (seconds + 59) // 60, Decimal(amount)]
         else:
             cell[0] += 1
-            cell[1] += call.duration_s
-            cell[2] += (call.duration_s + 59) // 60
-            cell[3] += Decimal(call.amount)
+            cell[1] += seconds
+            cell[2] += (seconds + 59) // 60
+            cell[3] += Decimal(amount)
     if not cells:
         return 0
     rows = [(*key, *totals) for key, totals in cells.items()]
-    # SQLite takes at most 999 parameters in a statement on some builds.
-    chunk = max(1, min(500, (connection.features.max_query_params or 5000) // len(COLUMNS)))
+    # A batch of calls in one statement: PostgreSQL takes 65,535 parameters, SQLite at
+    # most 999 on some builds.
+    chunk = max(1, min(5000, (connection.features.max_query_params or 65535) // len(COLUMNS)))
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
@@ -95,7 +97,10 @@ def calls_store(calls: Sequence[Call], *, batch_size: int = 1000) -> None:
     """Store new calls and add them to their days (one transaction)."""
     with transaction.atomic():
         Call.objects.bulk_create(calls, batch_size=batch_size)
-        days_add(calls)
+        days_add(
+            (c.client_id, c.started_at, c.number, c.direction, c.zone, c.duration_s, c.amount)
+            for c in calls
+        )
 
 
 def days_rebuild(client_ids: Sequence[int] | None = None) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from kabinet.exchange import records as f
 from kabinet.exchange.records import MAX_ID, Record
 from kabinet.exchange.registry import ApplyContext, RecordRejected, register_inbound
+from kabinet.lib.bulk import bulk_existing, bulk_write
 
 from . import partitions
 from .days import days_add
@@ -65,6 +66,17 @@ FIELDS = {
     "duration_s": _duration,
     "amount": _amount,
 }
+_COLUMNS = [
+    "client_id",
+    "call_id",
+    "started_at",
+    "direction",
+    "number",
+    "peer",
+    "zone",
+    "duration_s",
+    "amount",
+]
 
 
 def _apply(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
@@ -76,7 +88,7 @@ def _apply(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
                 number, f"call_id {call_id!r} appears twice in this package (line {lines[call_id]})"
             )
         lines[call_id] = number
-    stored = Call.objects.filter(call_id__in=list(lines)).values_list("call_id", flat=True)
+    stored = bulk_existing(Call, "call_id", list(lines))
     first = min((lines[c] for c in stored), default=None)
     if first is not None:
         call_id = next(c for c, n in lines.items() if n == first)
@@ -88,22 +100,25 @@ def _apply(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
     if new:
         partitions.ensure_partitions(new)
         months |= new
-    calls = [
-        Call(
-            client_id=ctx.client_id(r),
-            call_id=r.data["call_id"],
-            started_at=r.data["started_at"],
-            direction=r.data["direction"],
-            number=r.data["number"],
-            peer=r.data["peer"],
-            zone=r.data["zone"],
-            duration_s=r.data["duration_s"],
-            amount=r.data["amount"],
+    rows = [
+        (
+            ctx.client_id(r),
+            r.data["call_id"],
+            r.data["started_at"],
+            r.data["direction"],
+            r.data["number"],
+            r.data["peer"],
+            r.data["zone"],
+            r.data["duration_s"],
+            r.data["amount"],
         )
         for _n, r in run
     ]
-    Call.objects.bulk_create(calls, batch_size=1000)
-    days_add(calls)
+    bulk_write(Call, _COLUMNS, rows)
+    days_add(
+        (client_id, started_at, number, direction, zone, duration_s, amount)
+        for client_id, _id, started_at, direction, number, _peer, zone, duration_s, amount in rows
+    )
 
 
 def register() -> None:

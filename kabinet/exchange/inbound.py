@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from kabinet.accounts.models import Client
 from kabinet.accounts.services import client_set_status
+from kabinet.lib.bulk import bulk_write
 from kabinet.subscriptions.models import Subscription
 from kabinet.subscriptions.services import subscription_set_status
 
@@ -18,84 +19,80 @@ from .models import BalanceSnapshot, BillingDocument, Charge, UsageSummary
 from .records import KINDS, MAX_ID, STATUSES, ZONES, Record
 from .registry import ApplyContext, ScanContext, register_inbound
 
-_DOCUMENT_FIELDS = ["client", "kind", "number", "date", "amount", "pdf", "has_pdf", "package"]
+_DOCUMENT_FIELDS = ["client_id", "kind", "number", "date", "amount", "pdf", "has_pdf", "package_id"]
 
 
 def _snapshots(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
-    BalanceSnapshot.objects.bulk_create(
-        BalanceSnapshot(
-            client_id=ctx.client_id(r),
-            package=ctx.package,
-            balance=r.data["balance"],
-            as_of=r.data["as_of"],
-        )
-        for _n, r in run
+    package_id = ctx.package.pk
+    bulk_write(
+        BalanceSnapshot,
+        ["client_id", "package_id", "balance", "as_of"],
+        ((ctx.client_id(r), package_id, r.data["balance"], r.data["as_of"]) for _n, r in run),
     )
 
 
 def _charges(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
     # Billing may send a corrected charge, summary or document again under a new record id:
     # the newest version wins.
+    package_id = ctx.package.pk
     charges = {
-        r.data["charge_id"]: Charge(
-            client_id=ctx.client_id(r),
-            package=ctx.package,
-            charge_id=r.data["charge_id"],
-            amount=r.data["amount"],
-            period=r.data["period"],
-            description=r.data["description"],
+        r.data["charge_id"]: (
+            r.data["charge_id"],
+            ctx.client_id(r),
+            r.data["amount"],
+            r.data["period"],
+            r.data["description"],
+            package_id,
         )
         for _n, r in run
     }
-    Charge.objects.bulk_create(
+    bulk_write(
+        Charge,
+        ["charge_id", "client_id", "amount", "period", "description", "package_id"],
         charges.values(),
-        update_conflicts=True,
-        unique_fields=["charge_id"],
-        update_fields=["client", "amount", "period", "description", "package"],
+        unique=["charge_id"],
+        update=["client_id", "amount", "period", "description", "package_id"],
     )
 
 
 def _usage(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
-    usage = {
-        (ctx.client_id(r), r.data["period"], r.data["zone"]): UsageSummary(
-            client_id=ctx.client_id(r),
-            package=ctx.package,
-            period=r.data["period"],
-            zone=r.data["zone"],
-            calls=r.data["calls"],
-            minutes=r.data["minutes"],
-            amount=r.data["amount"],
-        )
-        for _n, r in run
-    }
-    UsageSummary.objects.bulk_create(
+    package_id = ctx.package.pk
+    usage = {}
+    for _n, r in run:
+        data = r.data
+        key = (ctx.client_id(r), data["period"], data["zone"])
+        usage[key] = (*key, data["calls"], data["minutes"], data["amount"], package_id)
+    bulk_write(
+        UsageSummary,
+        ["client_id", "period", "zone", "calls", "minutes", "amount", "package_id"],
         usage.values(),
-        update_conflicts=True,
-        unique_fields=["client", "period", "zone"],
-        update_fields=["calls", "minutes", "amount", "package"],
+        unique=["client_id", "period", "zone"],
+        update=["calls", "minutes", "amount", "package_id"],
     )
 
 
 def _documents(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
+    package_id = ctx.package.pk
     documents = {
-        r.data["document_id"]: BillingDocument(
-            client_id=ctx.client_id(r),
-            package=ctx.package,
-            document_id=r.data["document_id"],
-            kind=r.data["kind"],
-            number=r.data["number"],
-            date=r.data["date"],
-            amount=r.data["amount"],
-            pdf=r.data["pdf_base64"],
-            has_pdf=bool(r.data["pdf_base64"]),
+        r.data["document_id"]: (
+            r.data["document_id"],
+            ctx.client_id(r),
+            r.data["kind"],
+            r.data["number"],
+            r.data["date"],
+            r.data["amount"],
+            r.data["pdf_base64"],
+            bool(r.data["pdf_base64"]),
+            package_id,
         )
         for _n, r in run
     }
-    BillingDocument.objects.bulk_create(
+    bulk_write(
+        BillingDocument,
+        ["document_id", *_DOCUMENT_FIELDS],
         documents.values(),
-        update_conflicts=True,
-        unique_fields=["document_id"],
-        update_fields=_DOCUMENT_FIELDS,
+        unique=["document_id"],
+        update=_DOCUMENT_FIELDS,
     )
 
 
@@ -137,6 +134,7 @@ def register() -> None:
         "balance.snapshot",
         fields={"contract": contract, "balance": f.money, "as_of": f.time},
         apply=_snapshots,
+        any_order=True,
     )
     register_inbound(
         "charge.posted",
@@ -148,6 +146,7 @@ def register() -> None:
             "description": f.text(empty=True),
         },
         apply=_charges,
+        any_order=True,
     )
     register_inbound(
         "subscription.status",
@@ -175,6 +174,7 @@ def register() -> None:
             "amount": f.money,
         },
         apply=_usage,
+        any_order=True,
     )
     register_inbound(
         "document.issued",
@@ -188,4 +188,5 @@ def register() -> None:
             "pdf_base64": f.pdf,
         },
         apply=_documents,
+        any_order=True,
     )

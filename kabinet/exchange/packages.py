@@ -8,6 +8,7 @@ line so that memory stays flat whatever the package size.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -297,10 +298,21 @@ def _parse_manifest(raw: bytes, direction: str) -> Manifest:
 _RFC3339_RE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_utc(value: str) -> dt.datetime | None:
-    """An RFC 3339 time with an offset, as an aware UTC datetime; None if it is not one."""
+    """An RFC 3339 time with an offset, as an aware UTC datetime; None if it is not one.
+
+    Cached: a package repeats its times (every record's ``at``, a snapshot's ``as_of``), and
+    an import parses each line twice.
+    """
     if not _RFC3339_RE.fullmatch(value):
         return None
+    if len(value) == 20:
+        # Whole seconds with "Z", the usual form: nothing to rewrite.
+        try:
+            return dt.datetime.fromisoformat(value[:19]).replace(tzinfo=dt.UTC)
+        except ValueError:
+            return None
     text = value.upper().replace("Z", "+00:00")
     head, _sep, rest = text.partition(".")
     if rest:  # Python takes at most 6 fractional digits.

@@ -23,6 +23,8 @@ ZONES = ("local", "long_distance", "international")
 KINDS = ("invoice", "act", "reconciliation")
 MAX_ID = 100
 MAX_TEXT = 500
+_DECODER = json.JSONDecoder()
+_MONEY_LIMIT = Decimal("1e12")
 
 
 class RecordError(Exception):
@@ -54,7 +56,7 @@ def _money(value: Any) -> Decimal:
     if not isinstance(value, str) or not MONEY_RE.fullmatch(value):
         raise RecordError('must be a money string with two decimals, like "1500.00"')
     amount = Decimal(value)
-    if abs(amount) >= Decimal("1e12"):
+    if abs(amount) >= _MONEY_LIMIT:
         raise RecordError("is out of range")
     return amount
 
@@ -127,7 +129,12 @@ def parse_record(line: bytes) -> Record:
     if not line.strip():
         raise RecordError("blank line")
     try:
-        value = json.loads(line)
+        if line.startswith(b'{"'):
+            # What json.loads(bytes) does for a line that starts so (UTF-8 detected), minus
+            # the detection: the same value and the same errors.
+            value = _DECODER.decode(line.decode("utf-8", "surrogatepass"))
+        else:
+            value = json.loads(line)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RecordError(f"not UTF-8 JSON ({exc})") from None
     if not isinstance(value, dict):

@@ -6,7 +6,7 @@ An app that owns a kind of data registers its record types from its ``AppConfig.
   before anything is applied), an optional ``check`` that may look at the database or at
   the records seen earlier in the same package (both in the first, read-only pass), and an
   ``apply`` that writes a run of consecutive fresh records of that type inside the import's
-  transaction;
+  transaction (or, for a type registered ``any_order``, all of the batch's records of it);
 * a website→billing type with :func:`register_outbound`, so ``outbox_record`` accepts it.
 
 The exchange app itself knows only the package format and the order of the work.
@@ -87,6 +87,7 @@ class InboundType:
     fields: Mapping[str, Callable[[Any], Any]]
     apply: Apply
     check: Check | None = None
+    any_order: bool = False
 
 
 _inbound: dict[str, InboundType] = {}
@@ -99,14 +100,22 @@ def register_inbound(
     fields: Mapping[str, Callable[[Any], Any]],
     apply: Apply,
     check: Check | None = None,
+    any_order: bool = False,
 ) -> None:
-    """Accept billing→website records of type ``name`` (every type must carry ``contract``)."""
+    """Accept billing→website records of type ``name`` (every type must carry ``contract``).
+
+    ``any_order``: its ``apply`` writes only rows of its own that no other type reads or
+    writes, so a batch's records of this type may be applied together, before or after the
+    other types' records between them (in the package's order among themselves).
+    """
     if "contract" not in fields:
         raise ValueError(f"record type {name!r} must have a contract field")
     existing = _inbound.get(name)
     if existing is not None and (existing.apply is not apply or existing.fields != fields):
         raise ValueError(f"record type {name!r} is registered twice")
-    _inbound[name] = InboundType(name=name, fields=dict(fields), apply=apply, check=check)
+    _inbound[name] = InboundType(
+        name=name, fields=dict(fields), apply=apply, check=check, any_order=any_order
+    )
     SCHEMAS[name] = dict(fields)
 
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from kabinet.accounts.models import Client, User
 from kabinet.audit.services import audit_record
 from kabinet.core.security import security_event
+from kabinet.lib.bulk import bulk_write
 from kabinet.lib.signing import KeyRing, Signer, load_private_key
 from kabinet.subscriptions.models import Subscription
 
@@ -324,31 +326,62 @@ class _Applier:
     def notes(self) -> list[str]:
         return self.ctx.notes
 
-    def batch(self, batch: list[tuple[int, Record]]) -> None:
-        ids = [record.id for _number, record in batch]
+    def _claim(self, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Store the record ids not seen before (in an earlier batch or package); those ids."""
+        package_id = self.ctx.package.pk
+        if connection.vendor == "postgresql":
+            # One statement: the ids stored before, or twice in this batch, are left out.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {ImportedRecord._meta.db_table} (record_id, package_id) "
+                    "SELECT unnest(%s::uuid[]), %s ON CONFLICT (record_id) DO NOTHING "
+                    "RETURNING record_id",
+                    [ids, package_id],
+                )
+                return {row[0] for row in cursor.fetchall()}
         seen = set(
             ImportedRecord.objects.filter(record_id__in=ids).values_list("record_id", flat=True)
         )
+        new = {record_id for record_id in ids if record_id not in seen}
+        bulk_write(ImportedRecord, ["record_id", "package_id"], ((i, package_id) for i in new))
+        return new
+
+    def batch(self, batch: list[tuple[int, Record]]) -> None:
+        new = self._claim([record.id for _number, record in batch])
         fresh: list[tuple[int, Record]] = []
         for number, record in batch:
-            if record.id in seen:
+            if record.id not in new:
                 self.skipped += 1
                 continue
-            seen.add(record.id)
+            # The first of the same id twice in the batch applies; the second is skipped.
+            new.discard(record.id)
             fresh.append((number, record))
-        ImportedRecord.objects.bulk_create(
-            [ImportedRecord(record_id=r.id, package=self.ctx.package) for _n, r in fresh]
-        )
-        # Consecutive records of one type are applied together, in the package's order.
-        run: list[tuple[int, Record]] = []
-        for item in fresh:
-            if run and run[-1][1].type != item[1].type:
-                inbound_type(run[-1][1].type).apply(self.ctx, run)
-                run = []
-            run.append(item)
-        if run:
-            inbound_type(run[-1][1].type).apply(self.ctx, run)
+        for run in _runs(fresh):
+            inbound_type(run[0][1].type).apply(self.ctx, run)
         self.applied += len(fresh)
+
+
+def _runs(fresh: list[tuple[int, Record]]) -> list[list[tuple[int, Record]]]:
+    """The batch's records as runs to apply, in the package's order.
+
+    Consecutive records of one type make a run. The records of a type that may go in any
+    order (it writes only its own rows) make one run per batch, at its first record, however
+    the package interleaves them with other types: a few statements per batch, not per run.
+    """
+    runs: list[list[tuple[int, Record]]] = []
+    together: dict[str, list[tuple[int, Record]]] = {}
+    for item in fresh:
+        name = item[1].type
+        if inbound_type(name).any_order:
+            if name not in together:
+                together[name] = []
+                runs.append(together[name])
+            together[name].append(item)
+        elif runs and runs[-1][-1][1].type == name:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
 
 
 def _apply(
