@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -202,6 +203,7 @@ class Day:
 def calls_summary(client: Client, flt: CallFilter) -> tuple[Totals, list[Day]]:
     """The filter's totals and every day of its period (days without calls too), in one
     query: over the per-day cells where they answer the filter, else over the calls."""
+    rows: Iterable[dict[str, Any]]
     if from_days(flt):
         rows = _cells(client, flt).order_by().values("day").annotate(**_cells_expressions())
     else:
