@@ -97,17 +97,23 @@ class CallFilter:
     after: Cursor | None = None
 
 
-def calls_filtered(client: Client, flt: CallFilter) -> QuerySet[Call]:
-    """The client's calls of the filter (any page), newest first."""
-    qs = Call.objects.filter(
-        client=client, started_at__gte=flt.period.start, started_at__lt=flt.period.end
-    )
+def _kept_filters(qs: QuerySet[Any], flt: CallFilter) -> QuerySet[Any]:
+    """The filters that the calls and their per-day totals share."""
     if flt.number:
         qs = qs.filter(number=flt.number)
     if flt.direction:
         qs = qs.filter(direction=flt.direction)
     if flt.zone:
         qs = qs.filter(zone=flt.zone)
+    return qs
+
+
+def calls_filtered(client: Client, flt: CallFilter) -> QuerySet[Call]:
+    """The client's calls of the filter (any page), newest first."""
+    qs = Call.objects.filter(
+        client=client, started_at__gte=flt.period.start, started_at__lt=flt.period.end
+    )
+    qs = _kept_filters(qs, flt)
     if flt.peer:
         qs = qs.filter(peer__startswith=flt.peer)
     if flt.min_duration:
@@ -163,12 +169,7 @@ def from_days(flt: CallFilter) -> bool:
 
 def _cells(client: Client, flt: CallFilter) -> QuerySet[CallDay]:
     qs = CallDay.objects.filter(client=client, day__gte=flt.period.first, day__lte=flt.period.last)
-    if flt.number:
-        qs = qs.filter(number=flt.number)
-    if flt.direction:
-        qs = qs.filter(direction=flt.direction)
-    if flt.zone:
-        qs = qs.filter(zone=flt.zone)
+    qs = _kept_filters(qs, flt)
     if flt.min_duration:
         qs = qs.filter(min_duration_s__gte=flt.min_duration)
     return qs
