@@ -4,9 +4,12 @@ finds nothing critical or serious on the page at 1280 and 390 px."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from kabinet.calls import partitions
 from kabinet.conftest import browser_login
@@ -34,12 +37,16 @@ def test_the_demo_client_reads_filters_pages_and_exports_its_calls(
     assert int(page.get_by_test_id("total-calls").inner_text()) >= 200
     assert page.get_by_test_id("calls-chart").count() == 1
     first_page = page.get_by_test_id("calls").inner_text()
-    page.get_by_test_id("next-page").click()
+    with page.expect_navigation():
+        page.get_by_test_id("next-page").click()
     assert page.get_by_test_id("calls").inner_text() != first_page
-    page.get_by_test_id("first-page").click()
+    with page.expect_navigation():
+        page.get_by_test_id("first-page").click()
     page.select_option("#id_direction", "in")
-    page.get_by_role("button", name="Show").click()
+    with page.expect_navigation(url=re.compile(r"direction=in")):
+        page.get_by_role("button", name="Show").click()
     rows = page.locator("[data-testid=calls] tbody tr")
+    expect(rows.first).to_be_visible()
     assert rows.count() > 0
     assert all("Incoming" in rows.nth(i).inner_text() for i in range(rows.count()))
     with page.expect_download() as download:
