@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kabinet.accounts.models import Role, User
 from kabinet.catalog.models import ParameterSpec, ParamType, Service
@@ -78,7 +79,11 @@ class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("open", _("Open")), ("", _("Any status")), *RequestStatus.choices],
+        choices=[
+            ("open", pgettext_lazy("requests filter", "Open")),
+            ("", _("Any status")),
+            *RequestStatus.choices,
+        ],
     )
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("Any kind")), *RequestKind.choices]
