@@ -15,9 +15,10 @@ from kabinet.accounts.models import Client
 
 class ClientForecast(models.Model):
     """The last computed forecast of a client (the scheduled pass writes one row per client,
-    and a client's row is written again when its subscriptions change); the manager's client
-    list filters and sorts on it. Screens take the spend from here when it was computed today
-    and the balance live (``selectors.client_forecast``)."""
+    and a screen writes a client's row again when it had to compute it afresh: none from
+    today, or a subscription changed since); the manager's client list filters and sorts on
+    it. Screens take the spend from here when it was computed today and the balance live
+    (``selectors.client_forecast``)."""
 
     client = models.OneToOneField(
         Client, primary_key=True, on_delete=models.CASCADE, related_name="forecast"

@@ -30,6 +30,7 @@ from kabinet.payments.selectors import balances_for
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
 
 from .models import ClientForecast
+from .store import forecasts_save
 
 ZERO = Decimal("0.00")
 USAGE_MONTHS = 3
@@ -134,9 +135,10 @@ def forecasts_for(clients: list[Client], today: dt.date | None = None) -> dict[i
 
 def client_forecast(client: Client, today: dt.date | None = None) -> Forecast:
     """One client's forecast for a screen: the balance now, and the spend the scheduled pass
-    stored when it is from today and no subscription of the client changed since (one
-    query); otherwise the spend is computed afresh. The days of the month and the prices in
-    force follow the date, so yesterday's spend is never used."""
+    (or an earlier screen) stored when it is from today and no subscription of the client
+    changed since (one query); otherwise the spend is computed afresh and stored. The days
+    of the month and the prices in force follow the date, so yesterday's spend is never
+    used."""
     today = today or timezone.localdate()
     last_change = (
         Subscription.objects.filter(client_id=OuterRef("client_id"))
@@ -157,7 +159,11 @@ def client_forecast(client: Client, today: dt.date | None = None) -> Forecast:
         and (stored.changed_at is None or stored.changed_at <= stored.computed_at)
     )
     if not fresh:
-        return forecasts_for([client], today)[client.pk]
+        # Computed afresh (five queries): stored, so the rest of the day's screens read it.
+        forecast = forecasts_for([client], today)[client.pk]
+        if today == timezone.localdate():
+            forecasts_save({client.pk: forecast}, timezone.now())
+        return forecast
     assert stored is not None
     balance = balances_for([client]).get(client.pk, ZERO)
     return forecast_from(

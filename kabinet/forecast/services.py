@@ -20,18 +20,11 @@ from kabinet.notifications.services import Notice, notification_send_many
 from . import events
 from .models import AlertPolicy, ClientForecast, ThresholdKind
 from .selectors import Forecast, forecasts_for
+from .store import forecasts_save
 
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
-STORED_FIELDS = [
-    "balance",
-    "daily_spend",
-    "monthly_fees",
-    "usage_average",
-    "days_left",
-    "computed_at",
-]
 QUIET = dt.timedelta(hours=24)
 
 
@@ -126,23 +119,7 @@ def forecast_store(clients: list[Client], *, now: dt.datetime | None = None) -> 
     each batch, and what screens then reuse for the rest of the day."""
     now = now or timezone.now()
     forecasts = forecasts_for(clients, timezone.localdate(now))
-    ClientForecast.objects.bulk_create(
-        [
-            ClientForecast(
-                client_id=pk,
-                balance=f.balance,
-                daily_spend=f.daily_spend,
-                monthly_fees=f.monthly_fees,
-                usage_average=f.usage_average,
-                days_left=f.days_left,
-                computed_at=now,
-            )
-            for pk, f in forecasts.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["client"],
-        update_fields=STORED_FIELDS,
-    )
+    forecasts_save(forecasts, now)
     return forecasts
 
 

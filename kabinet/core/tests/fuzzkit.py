@@ -119,6 +119,8 @@ ALWAYS_CHANGING = {
     "core.WorkerHeartbeat",
     "core.ScheduledRun",
     "messaging.ThreadRead",
+    # A derived figure (the days-left forecast) that a screen stores when it computed it.
+    "forecast.ClientForecast",
 }
 EXTRA_MODELS = ("wagtailcore.Page", "wagtailcore.Revision")
 # Fields that record when something was looked at, not what it is.

@@ -197,9 +197,8 @@ def test_screens_reuse_todays_stored_spend_with_the_live_balance(
     afresh."""
     subscription = subscribe(company, public_tariff)
     pay(company, "1", "1000.00")
-    live = client_forecast(company)
     with CaptureQueriesContext(connection) as computed:
-        client_forecast(company)
+        live = client_forecast(company)
     services.forecast_pass()
     with CaptureQueriesContext(connection) as reused:
         again = client_forecast(company)
@@ -232,3 +231,28 @@ def test_screens_reuse_todays_stored_spend_with_the_live_balance(
     subscription.parameters = {"note": "changed"}
     subscription.save()
     assert client_forecast(company).daily_spend == live.daily_spend
+
+
+def test_a_screen_that_computed_the_forecast_stores_it_for_the_next(
+    company, subscribe, public_tariff
+):
+    """Without today's pass, the first screen computes the spend and stores it: the next
+    screens read it in one query, with the balance live."""
+    subscribe(company, public_tariff)
+    pay(company, "1", "500.00")
+    assert not ClientForecast.objects.filter(client=company).exists()
+    with CaptureQueriesContext(connection) as first:
+        computed = client_forecast(company)
+    stored = ClientForecast.objects.get(client=company)
+    assert (stored.daily_spend, stored.days_left, stored.balance) == (
+        computed.daily_spend,
+        computed.days_left,
+        Decimal("500.00"),
+    )
+    with CaptureQueriesContext(connection) as second:
+        assert client_forecast(company) == computed
+    assert len(second) < len(first) - 2
+    # A forecast asked for another day is not stored as today's.
+    ClientForecast.objects.filter(client=company).delete()
+    client_forecast(company, today=timezone.localdate() + dt.timedelta(days=3))
+    assert not ClientForecast.objects.filter(client=company).exists()
