@@ -49,18 +49,29 @@ def step_of(seconds: int) -> int:
 
 def _upsert_sql(rows: int) -> str:
     values = ", ".join(["(" + ", ".join(["%s"] * len(COLUMNS)) + ")"] * rows)
-    added = ", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in COLUMNS[6:])
     return (
         # Table and column names are this module's constants; the values are parameters.
         f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES {values} "  # noqa: S608
-        f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {added}"
+        f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {_ADDED}"
     )
 
 
-def days_add(calls: Iterable[tuple[int, dt.datetime, str, str, str, int, Decimal]]) -> int:
-    """Add newly stored calls — (client id, started at, own number, direction, zone,
-    duration in seconds, amount) — to their days' cells, in the caller's transaction; the
-    number of cells written."""
+_ADDED = ", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in COLUMNS[6:])
+_UNNEST_SQL = (
+    # Table and column names are this module's constants; the values are parameters.
+    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "  # noqa: S608
+    "SELECT * FROM unnest(%s::bigint[], %s::date[], %s::varchar[], %s::varchar[], "
+    "%s::varchar[], %s::integer[], %s::integer[], %s::bigint[], %s::bigint[], %s::numeric[]) "
+    f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {_ADDED}"
+)
+
+
+CallTuple = tuple[int, dt.datetime, str, str, str, int, Decimal]
+
+
+def _cell_rows(calls: Iterable[CallTuple]) -> list[tuple]:
+    """The calls summed by cell: (key…, calls, seconds, minutes, amount) rows, in key order
+    (an upsert then walks the cells' index forward instead of jumping about it)."""
     zone = ZoneInfo(settings.TIME_ZONE)
     cells: dict[Cell, list] = {}
     for client_id, started_at, number, direction, call_zone, seconds, amount in calls:
@@ -80,17 +91,80 @@ def days_add(calls: Iterable[tuple[int, dt.datetime, str, str, str, int, Decimal
             cell[1] += seconds
             cell[2] += (seconds + 59) // 60
             cell[3] += Decimal(amount)
-    if not cells:
+    return [(*key, *cells[key]) for key in sorted(cells)]
+
+
+def days_add(calls: Iterable[CallTuple]) -> int:
+    """Add newly stored calls — (client id, started at, own number, direction, zone,
+    duration in seconds, amount) — to their days' cells, in the caller's transaction; the
+    number of cells written."""
+    rows = _cell_rows(calls)
+    if not rows:
         return 0
-    rows = [(*key, *totals) for key, totals in cells.items()]
-    # A batch of calls in one statement: PostgreSQL takes 65,535 parameters, SQLite at
-    # most 999 on some builds.
+    if connection.vendor == "postgresql":
+        # One array a column, whatever the number of cells: ten parameters, not ten a cell
+        # (a statement with ten thousand placeholders costs more to build than to run).
+        with connection.cursor() as cursor:
+            cursor.execute(_UNNEST_SQL, [list(column) for column in zip(*rows, strict=True)])
+        return len(rows)
+    # A batch of calls in one statement: SQLite takes at most 999 parameters on some builds.
     chunk = max(1, min(5000, (connection.features.max_query_params or 65535) // len(COLUMNS)))
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             cursor.execute(_upsert_sql(len(part)), [value for row in part for value in row])
     return len(rows)
+
+
+# A big import adds its calls here first (PostgreSQL): cells summed per batch, COPY'd into a
+# table of the transaction, then added to the stored cells by one statement in key order.
+# A million calls of a hundred thousand clients touch a million cells: one by one, batch by
+# batch, that is a million jumps about a big index; merged at once, one pass along it.
+DELTA = "calls_day_delta"
+_DELTA_TYPES = (
+    "client_id bigint, day date, number varchar(15), direction varchar(3), zone varchar(16), "
+    "min_duration_s integer, calls integer, seconds bigint, minutes bigint, "
+    "amount numeric(16, 2)"
+)
+
+
+def days_stage(calls: Iterable[CallTuple]) -> int:
+    """Set newly stored calls aside for ``days_merge`` (in the caller's transaction); on
+    SQLite, where imports are small, they are added to the cells at once. The rows staged."""
+    if connection.vendor != "postgresql":
+        return days_add(calls)
+    rows = _cell_rows(calls)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {DELTA} ({_DELTA_TYPES}) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY {DELTA} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return len(rows)
+
+
+def days_merge() -> int:
+    """Add what ``days_stage`` set aside to the stored cells, in one statement; the cells
+    written. Nothing to do on SQLite, or when nothing was staged."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [f"pg_temp.{DELTA}"])
+        row = cursor.fetchone()
+        if row is None or row[0] is None:
+            return 0
+        key = ", ".join(KEY)
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "  # noqa: S608
+            f"SELECT {key}, SUM(calls), SUM(seconds), SUM(minutes), SUM(amount) "
+            f"FROM {DELTA} GROUP BY {key} ORDER BY {key} "
+            f"ON CONFLICT ({key}) DO UPDATE SET {_ADDED}"
+        )
+        written = cursor.rowcount
+        # Dropped now, not only at commit: another import may follow in this transaction.
+        cursor.execute(f"DROP TABLE {DELTA}")
+    return written
 
 
 def calls_store(calls: Sequence[Call], *, batch_size: int = 1000) -> None:

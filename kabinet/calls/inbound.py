@@ -18,7 +18,7 @@ from kabinet.exchange.registry import ApplyContext, RecordRejected, register_inb
 from kabinet.lib.bulk import bulk_existing, bulk_write
 
 from . import partitions
-from .days import days_add
+from .days import days_merge, days_stage
 from .models import Call, CallDirection, CallZone
 
 TYPE = "call.detail"
@@ -115,11 +115,15 @@ def _apply(ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
         for _n, r in run
     ]
     bulk_write(Call, _COLUMNS, rows)
-    days_add(
+    days_stage(
         (client_id, started_at, number, direction, zone, duration_s, amount)
         for client_id, _id, started_at, direction, number, _peer, zone, duration_s, amount in rows
     )
 
 
+def _finish(ctx: ApplyContext) -> None:
+    days_merge()
+
+
 def register() -> None:
-    register_inbound(TYPE, fields=FIELDS, apply=_apply)
+    register_inbound(TYPE, fields=FIELDS, apply=_apply, finish=_finish)

@@ -79,6 +79,7 @@ class RecordRejected(Exception):
 
 Check = Callable[[ScanContext, Record], "str | None"]
 Apply = Callable[[ApplyContext, list[tuple[int, Record]]], None]
+Finish = Callable[[ApplyContext], None]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class InboundType:
     apply: Apply
     check: Check | None = None
     any_order: bool = False
+    finish: Finish | None = None
 
 
 _inbound: dict[str, InboundType] = {}
@@ -101,12 +103,16 @@ def register_inbound(
     apply: Apply,
     check: Check | None = None,
     any_order: bool = False,
+    finish: Finish | None = None,
 ) -> None:
     """Accept billing→website records of type ``name`` (every type must carry ``contract``).
 
     ``any_order``: its ``apply`` writes only rows of its own that no other type reads or
     writes, so a batch's records of this type may be applied together, before or after the
     other types' records between them (in the package's order among themselves).
+
+    ``finish``: called once after the package's last record, in the import's transaction,
+    when records of this type were applied (work an ``apply`` set aside for the end).
     """
     if "contract" not in fields:
         raise ValueError(f"record type {name!r} must have a contract field")
@@ -114,7 +120,12 @@ def register_inbound(
     if existing is not None and (existing.apply is not apply or existing.fields != fields):
         raise ValueError(f"record type {name!r} is registered twice")
     _inbound[name] = InboundType(
-        name=name, fields=dict(fields), apply=apply, check=check, any_order=any_order
+        name=name,
+        fields=dict(fields),
+        apply=apply,
+        check=check,
+        any_order=any_order,
+        finish=finish,
     )
     SCHEMAS[name] = dict(fields)
 

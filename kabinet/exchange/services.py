@@ -321,6 +321,7 @@ class _Applier:
         self.ctx = ApplyContext(package=package, known=known)
         self.applied = 0
         self.skipped = 0
+        self.types: set[str] = set()
 
     @property
     def notes(self) -> list[str]:
@@ -357,8 +358,17 @@ class _Applier:
             new.discard(record.id)
             fresh.append((number, record))
         for run in _runs(fresh):
-            inbound_type(run[0][1].type).apply(self.ctx, run)
+            name = run[0][1].type
+            inbound_type(name).apply(self.ctx, run)
+            self.types.add(name)
         self.applied += len(fresh)
+
+    def finish(self) -> None:
+        """What the applied types set aside for the end of the package."""
+        for name in sorted(self.types):
+            finish = inbound_type(name).finish
+            if finish is not None:
+                finish(self.ctx)
 
 
 def _runs(fresh: list[tuple[int, Record]]) -> list[list[tuple[int, Record]]]:
@@ -412,6 +422,7 @@ def _apply(
                 done += len(batch)
                 if progress is not None:
                     progress(done)
+            applier.finish()
             confirmed = ExchangePackage.objects.filter(
                 direction=Direction.SITE_TO_BILLING,
                 status=PackageStatus.EXPORTED,

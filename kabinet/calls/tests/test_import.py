@@ -222,3 +222,55 @@ def test_memory_does_not_grow_with_the_package(peer, company):
     assert Call.objects.count() == 7500
     # Four times the records, about the same peak: a batch at a time, never the package.
     assert peaks[1] < peaks[0] * 1.5, peaks
+
+
+def _cells() -> set[tuple]:
+    from kabinet.calls.models import CallDay
+
+    return set(
+        CallDay.objects.values_list(
+            "client_id",
+            "day",
+            "number",
+            "direction",
+            "zone",
+            "min_duration_s",
+            "calls",
+            "seconds",
+            "minutes",
+            "amount",
+        )
+    )
+
+
+def test_imports_add_their_calls_to_the_days_as_a_rebuild_would(peer, company, monkeypatch):
+    """Calls of many batches and two packages in a row (the same cells hit again, across the
+    operator's midnight): the days' cells are the calls summed, as ``days_rebuild`` finds;
+    a package rejected after its calls were set aside adds nothing to them."""
+    from kabinet.calls.days import days_rebuild
+
+    monkeypatch.setattr(exchange_services, "BATCH", 4)
+
+    def calls(prefix: str, count: int) -> list:
+        return [
+            call(
+                peer,
+                f"{prefix}{i}",
+                started_at=f"2026-11-{1 + i % 3:02d}T{20 + i % 4:02d}:{i % 60:02d}:00Z",
+                direction=("out", "in")[i % 2],
+                zone=("local", "incoming")[i % 2],
+                duration_s=(5, 45, 125, 700)[i % 4],
+                amount=f"{i % 5}.25",
+            )
+            for i in range(count)
+        ]
+
+    assert import_bytes(peer.package(calls("A", 23))).ok
+    assert import_bytes(peer.package(calls("B", 17), sequence=2)).ok
+    imported = _cells()
+    assert sum(c[6] for c in imported) == 40 and len(imported) < 40
+    rejected = import_bytes(peer.package([*calls("C", 9), call(peer, "A3")], sequence=3))
+    assert not rejected.ok and "line 10" in rejected.report
+    assert _cells() == imported
+    days_rebuild()
+    assert _cells() == imported
