@@ -225,22 +225,10 @@ def test_memory_does_not_grow_with_the_package(peer, company):
 
 
 def _cells() -> set[tuple]:
+    from kabinet.calls.days import COLUMNS
     from kabinet.calls.models import CallDay
 
-    return set(
-        CallDay.objects.values_list(
-            "client_id",
-            "day",
-            "number",
-            "direction",
-            "zone",
-            "min_duration_s",
-            "calls",
-            "seconds",
-            "minutes",
-            "amount",
-        )
-    )
+    return set(CallDay.objects.values_list(*COLUMNS))
 
 
 def test_imports_add_their_calls_to_the_days_as_a_rebuild_would(peer, company, monkeypatch):
