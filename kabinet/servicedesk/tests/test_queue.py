@@ -89,6 +89,31 @@ def test_queue_filters(
     assert sorted(ids) == sorted(made[name].pk for name in expected)
 
 
+def test_a_filter_it_cannot_read_is_said_and_the_open_requests_shown(as_manager, file_request):
+    request = file_request()
+    response = as_manager.get("/manager/requests/?status=bogus&assignee=xyz&page=abc")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Part of the filter was not understood" in page
+    assert page.count('class="errorlist"') == 2  # under the status and the assignee
+    assert [r.pk for r in response.context["page"].object_list] == [request.pk]
+
+
+def test_a_row_shows_the_request_as_the_request_page_does(as_manager, file_request):
+    request = file_request()
+    row = as_manager.get("/manager/requests/").context["page"].object_list[0]
+    assert (row.pk, row.summary, row.kind, row.status) == (
+        request.pk,
+        request.summary,
+        "Disconnect a service",
+        "new",
+    )
+    assert request.summary == request.subscription.service.display_name
+    assert row.filed.startswith("filed ") and row.due and not row.overdue
+    detail = as_manager.get(f"/manager/requests/{request.pk}/").content.decode()
+    assert request.summary in detail
+
+
 def test_manager_assigns_a_request_and_it_is_recorded(
     as_manager, manager, other_manager, file_request
 ):
