@@ -237,6 +237,21 @@ def forget_last_import(*, calls: bool = False) -> None:
         cursor.execute("DELETE FROM exchange_importedrecord WHERE package_id = %s", [last])
         cursor.execute("DELETE FROM exchange_balancesnapshot WHERE package_id = %s", [last])
         if calls:
+            # The calls' day cells lose what the bench's calls added to them (a cell left
+            # at zero calls goes), then the calls go.
+            from kabinet.calls.days import COLUMNS, KEY, TABLE, cells_select
+
+            select, params = cells_select("call_id LIKE %s", ["bench-%"])
+            names = ", ".join(COLUMNS)
+            sums = ", ".join(f"{c} = {TABLE}.{c} - x.{c}" for c in COLUMNS[6:])
+            match = " AND ".join(f"{TABLE}.{k} = x.{k}" for k in KEY)
+            cursor.execute(
+                # Only the calls module's table and column names go into the statement.
+                f"UPDATE {TABLE} SET {sums} FROM ({select}) AS x ({names}) "  # noqa: S608
+                f"WHERE {match}",
+                params,
+            )
+            cursor.execute(f"DELETE FROM {TABLE} WHERE calls <= 0")  # noqa: S608
             cursor.execute("DELETE FROM calls_call WHERE call_id LIKE 'bench-%%'")
 
 

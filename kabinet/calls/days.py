@@ -16,6 +16,7 @@ import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -177,9 +178,9 @@ def calls_store(calls: Sequence[Call], *, batch_size: int = 1000) -> None:
         )
 
 
-def days_rebuild(client_ids: Sequence[int] | None = None) -> int:
-    """Recompute the cells from the stored calls (every client's, or these clients'); the
-    number of cells. One INSERT … SELECT: the calls never pass through Python."""
+def cells_select(where: str = "", params: Sequence[Any] = ()) -> tuple[str, list[Any]]:
+    """The SELECT that sums stored calls (``where``: an SQL condition on them) into cells, in
+    ``COLUMNS`` order, and its parameters: the one definition of a call's cell in SQL."""
     day_sql, day_params = connection.ops.datetime_cast_date_sql(
         "started_at", (), settings.TIME_ZONE
     )
@@ -188,26 +189,31 @@ def days_rebuild(client_ids: Sequence[int] | None = None) -> int:
         + " ".join(f"WHEN duration_s >= {s} THEN {s}" for s in reversed(DURATION_STEPS[1:]))
         + " ELSE 0 END"
     )
-    where, params = "", list(day_params)
+    return (
+        f"SELECT client_id, {day_sql} AS cell_day, number, direction, zone, "  # noqa: S608
+        f"{step_sql} AS cell_step, COUNT(*), SUM(duration_s), "
+        f"SUM((duration_s + 59) / 60), SUM(amount) "
+        f"FROM {CALLS} {'WHERE ' + where if where else ''} "
+        f"GROUP BY client_id, cell_day, number, direction, zone, cell_step",
+        [*day_params, *params],
+    )
+
+
+def days_rebuild(client_ids: Sequence[int] | None = None) -> int:
+    """Recompute the cells from the stored calls (every client's, or these clients'); the
+    number of cells. One INSERT … SELECT: the calls never pass through Python."""
+    where = ""
     if client_ids is not None:
         if not client_ids:
             return 0
-        where = f"WHERE client_id IN ({', '.join(['%s'] * len(client_ids))})"
-        params += list(client_ids)
+        where = f"client_id IN ({', '.join(['%s'] * len(client_ids))})"
+    select, params = cells_select(where, list(client_ids or ()))
     with transaction.atomic(), connection.cursor() as cursor:
         if client_ids is None:
             cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
         else:
             CallDay.objects.filter(client_id__in=client_ids).delete()
-        cursor.execute(
-            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "  # noqa: S608
-            f"SELECT client_id, {day_sql} AS cell_day, number, direction, zone, "
-            f"{step_sql} AS cell_step, COUNT(*), SUM(duration_s), "
-            f"SUM((duration_s + 59) / 60), SUM(amount) "
-            f"FROM {CALLS} {where} "
-            f"GROUP BY client_id, cell_day, number, direction, zone, cell_step",
-            params,
-        )
+        cursor.execute(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {select}", params)
         return cursor.rowcount
 
 
