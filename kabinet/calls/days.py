@@ -117,55 +117,20 @@ def days_add(calls: Iterable[CallTuple]) -> int:
     return len(rows)
 
 
-# A big import adds its calls here first (PostgreSQL): cells summed per batch, COPY'd into a
-# table of the transaction, then added to the stored cells by one statement in key order.
-# A million calls of a hundred thousand clients touch a million cells: one by one, batch by
-# batch, that is a million jumps about a big index; merged at once, one pass along it.
-DELTA = "calls_day_delta"
-_DELTA_TYPES = (
-    "client_id bigint, day date, number varchar(15), direction varchar(3), zone varchar(16), "
-    "min_duration_s integer, calls integer, seconds bigint, minutes bigint, "
-    "amount numeric(16, 2)"
-)
-
-
-def days_stage(calls: Iterable[CallTuple]) -> int:
-    """Set newly stored calls aside for ``days_merge`` (in the caller's transaction); on
-    SQLite, where imports are small, they are added to the cells at once. The rows staged."""
-    if connection.vendor != "postgresql":
-        return days_add(calls)
-    rows = _cell_rows(calls)
+def days_from(table: str) -> int:
+    """Add the calls of ``table`` — the calls table's columns, freshly stored calls (the
+    import's stage) — to their days' cells, in one statement and in the cells' key order
+    (one pass along their index, not a jump per cell); the cells written."""
+    select, params = cells_select("1 = 1", table=table)
+    key = ", ".join(KEY)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {DELTA} ({_DELTA_TYPES}) ON COMMIT DROP"
+            # Only this module's table and column names, and the caller's table name.
+            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {select} ORDER BY 1, 2, 3, 4, 5, 6 "
+            f"ON CONFLICT ({key}) DO UPDATE SET {_ADDED}",
+            params,
         )
-        with cursor.cursor.copy(f"COPY {DELTA} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    return len(rows)
-
-
-def days_merge() -> int:
-    """Add what ``days_stage`` set aside to the stored cells, in one statement; the cells
-    written. Nothing to do on SQLite, or when nothing was staged."""
-    if connection.vendor != "postgresql":
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [f"pg_temp.{DELTA}"])
-        row = cursor.fetchone()
-        if row is None or row[0] is None:
-            return 0
-        key = ", ".join(KEY)
-        cursor.execute(
-            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "  # noqa: S608
-            f"SELECT {key}, SUM(calls), SUM(seconds), SUM(minutes), SUM(amount) "
-            f"FROM {DELTA} GROUP BY {key} ORDER BY {key} "
-            f"ON CONFLICT ({key}) DO UPDATE SET {_ADDED}"
-        )
-        written = cursor.rowcount
-        # Dropped now, not only at commit: another import may follow in this transaction.
-        cursor.execute(f"DROP TABLE {DELTA}")
-    return written
+        return cursor.rowcount
 
 
 def calls_store(calls: Sequence[Call], *, batch_size: int = 1000) -> None:
@@ -178,9 +143,12 @@ def calls_store(calls: Sequence[Call], *, batch_size: int = 1000) -> None:
         )
 
 
-def cells_select(where: str = "", params: Sequence[Any] = ()) -> tuple[str, list[Any]]:
-    """The SELECT that sums stored calls (``where``: an SQL condition on them) into cells, in
-    ``COLUMNS`` order, and its parameters: the one definition of a call's cell in SQL."""
+def cells_select(
+    where: str = "", params: Sequence[Any] = (), *, table: str = CALLS
+) -> tuple[str, list[Any]]:
+    """The SELECT that sums calls (of ``table``, the stored calls unless told; ``where``: an
+    SQL condition on them) into cells, in ``COLUMNS`` order, and its parameters: the one
+    definition of a call's cell in SQL."""
     day_sql, day_params = connection.ops.datetime_cast_date_sql(
         "started_at", (), settings.TIME_ZONE
     )
@@ -193,7 +161,7 @@ def cells_select(where: str = "", params: Sequence[Any] = ()) -> tuple[str, list
         f"SELECT client_id, {day_sql} AS cell_day, number, direction, zone, "  # noqa: S608
         f"{step_sql} AS cell_step, COUNT(*), SUM(duration_s), "
         f"SUM((duration_s + 59) / 60), SUM(amount) "
-        f"FROM {CALLS} {'WHERE ' + where if where else ''} "
+        f"FROM {table} {'WHERE ' + where if where else ''} "
         f"GROUP BY client_id, cell_day, number, direction, zone, cell_step",
         [*day_params, *params],
     )

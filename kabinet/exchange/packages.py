@@ -302,8 +302,7 @@ _RFC3339_RE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[
 def parse_utc(value: str) -> dt.datetime | None:
     """An RFC 3339 time with an offset, as an aware UTC datetime; None if it is not one.
 
-    Cached: a package repeats its times (every record's ``at``, a snapshot's ``as_of``), and
-    an import parses each line twice.
+    Cached: a package repeats its times (every record's ``at``, a snapshot's ``as_of``).
     """
     if not _RFC3339_RE.fullmatch(value):
         return None

@@ -2,11 +2,15 @@
 
 An app that owns a kind of data registers its record types from its ``AppConfig.ready()``:
 
-* a billing→website type with :func:`register_inbound` — its fields (checked line by line
-  before anything is applied), an optional ``check`` that may look at the database or at
-  the records seen earlier in the same package (both in the first, read-only pass), and an
-  ``apply`` that writes a run of consecutive fresh records of that type inside the import's
-  transaction (or, for a type registered ``any_order``, all of the batch's records of it);
+* a billing→website type with :func:`register_inbound` — its fields (checked line by line),
+  an optional ``check`` that may look at the database or at the records seen earlier in the
+  same package, and an ``apply`` that writes a run of consecutive fresh records of that type
+  inside the import's transaction (or, for a type registered ``any_order``, all of the
+  batch's records of it). The package is read once: each line is checked before it is
+  applied, but after the batches before it, so a ``check`` that reads the database reads
+  each thing once per package, at its first line, and remembers it in ``ScanContext``
+  state (what the database held before the package); a wrong line anywhere rolls back
+  everything applied before it;
 * a website→billing type with :func:`register_outbound`, so ``outbox_record`` accepts it.
 
 The exchange app itself knows only the package format and the order of the work.
@@ -79,7 +83,7 @@ class RecordRejected(Exception):
 
 Check = Callable[[ScanContext, Record], "str | None"]
 Apply = Callable[[ApplyContext, list[tuple[int, Record]]], None]
-Finish = Callable[[ApplyContext], None]
+Finish = Callable[[ApplyContext], int]
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class InboundType:
     check: Check | None = None
     any_order: bool = False
     finish: Finish | None = None
+    staged: bool = False
 
 
 _inbound: dict[str, InboundType] = {}
@@ -104,6 +109,7 @@ def register_inbound(
     check: Check | None = None,
     any_order: bool = False,
     finish: Finish | None = None,
+    staged: bool = False,
 ) -> None:
     """Accept billing→website records of type ``name`` (every type must carry ``contract``).
 
@@ -112,8 +118,19 @@ def register_inbound(
     other types' records between them (in the package's order among themselves).
 
     ``finish``: called once after the package's last record, in the import's transaction,
-    when records of this type were applied (work an ``apply`` set aside for the end).
+    when records of this type were applied (work an ``apply`` set aside for the end); it
+    returns how many of them it found seen before (0 unless ``staged``).
+
+    ``staged``: the type claims its own record ids. Its ``apply`` gets every record of it,
+    fresh or seen before, and sets them aside (say, in a table of the transaction); its
+    ``finish`` claims their ids as the import would (a record id seen before, in an earlier
+    package or earlier in this one, is skipped; of one id twice, the first line applies),
+    writes the fresh ones and returns how many it skipped. Such a type writes only its own
+    rows, so it is applied in any order. For types whose packages are millions of records:
+    the claim and the writes are a few statements over all of them, in index order.
     """
+    if staged and finish is None:
+        raise ValueError(f"staged record type {name!r} needs a finish step")
     if "contract" not in fields:
         raise ValueError(f"record type {name!r} must have a contract field")
     existing = _inbound.get(name)
@@ -124,8 +141,9 @@ def register_inbound(
         fields=dict(fields),
         apply=apply,
         check=check,
-        any_order=any_order,
+        any_order=any_order or staged,
         finish=finish,
+        staged=staged,
     )
     SCHEMAS[name] = dict(fields)
 

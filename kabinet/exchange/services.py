@@ -189,11 +189,15 @@ class _Scan:
             self.errors.append(f"line {line}: {reason}")
 
 
-def _scan(reader: PackageReader, known: Known) -> _Scan:
-    """First pass: count, hash and validate every line without keeping any of them."""
-    scan = _Scan()
+def _checked_batches(
+    reader: PackageReader, known: Known, scan: _Scan
+) -> Iterator[list[tuple[int, Record]]]:
+    """The package's valid records in batches, read once: each line is counted, hashed,
+    parsed and checked; a wrong line goes into ``scan``'s errors instead of a batch (the
+    count and the hash are in ``scan`` once the last batch has been taken)."""
     ctx = ScanContext(known=known)
     digest = hashlib.sha256()
+    batch: list[tuple[int, Record]] = []
     for number, line in reader.iter_lines():
         digest.update(line)
         scan.count = number
@@ -205,6 +209,23 @@ def _scan(reader: PackageReader, known: Known) -> _Scan:
         problem = _problem(ctx, record)
         if problem:
             scan.error(number, problem)
+            continue
+        batch.append((number, record))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+    scan.sha256 = digest.hexdigest()
+
+
+def _count_and_hash(reader: PackageReader) -> _Scan:
+    """The lines' count and hash only: all a package that will not be applied needs."""
+    scan = _Scan()
+    digest = hashlib.sha256()
+    for number, line in reader.iter_lines():
+        digest.update(line)
+        scan.count = number
     scan.sha256 = digest.hexdigest()
     return scan
 
@@ -216,7 +237,13 @@ def exchange_import(
     file_name: str = "",
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Verify, validate and apply one billing→website package, all or nothing."""
+    """Verify, validate and apply one billing→website package, all or nothing.
+
+    The package's lines are read once. When its sequence is the next one, they are applied
+    batch by batch as they are validated, in one transaction; a wrong line, a wrong count or
+    hash found on the way rolls all of it back and rejects the package with the same report
+    as a package found wrong before anything was applied.
+    """
     digest, size = _sha256(file)
     meta = {"file_name": file_name[:200], "sha256": digest, "size": size}
     keyring = KeyRing.from_files(list(settings.KABINET_BILLING_PUBLIC_KEYS))
@@ -226,52 +253,13 @@ def exchange_import(
         with PackageReader(file, keyring=keyring, direction=BILLING_TO_SITE) as reader:
             manifest = reader.manifest
             known = _load_known()
-            scan = _scan(reader, known)
-            if scan.count != manifest.record_count:
-                return _reject(
-                    actor,
-                    meta,
-                    manifest,
-                    f"record_count is {manifest.record_count} but records.jsonl has "
-                    f"{scan.count} lines",
-                )
-            if scan.sha256 != manifest.records_sha256:
-                return _reject(actor, meta, manifest, "records_sha256 does not match records.jsonl")
-            last = last_imported_sequence()
-            if manifest.sequence <= last:
-                return ImportResult(
-                    Outcome.ALREADY,
-                    f"package {manifest.sequence} was already imported; nothing changed",
-                    sequence=manifest.sequence,
-                )
-            if manifest.sequence != last + 1:
-                missing = (
-                    str(last + 1)
-                    if manifest.sequence == last + 2
-                    else f"{last + 1}–{manifest.sequence - 1}"
-                )
-                return _reject(
-                    actor,
-                    meta,
-                    manifest,
-                    f"sequence {manifest.sequence} does not follow {last}: "
-                    f"package {missing} is missing",
-                )
-            exported = last_exported_sequence()
-            if manifest.ack_through > exported:
-                return _reject(
-                    actor,
-                    meta,
-                    manifest,
-                    f"ack_through {manifest.ack_through} acknowledges website packages that "
-                    f"were never exported (last exported: {exported})",
-                )
-            if scan.error_count:
-                lines = list(scan.errors)
-                if scan.error_count > len(lines):
-                    lines.append(f"… and {scan.error_count - len(lines)} more")
-                return _reject(actor, meta, manifest, "\n".join(lines))
-            return _apply(actor, meta, manifest, reader, known, progress)
+            turn = _out_of_turn(manifest)
+            if turn is None:
+                return _apply(actor, meta, manifest, reader, known, progress)
+            # Not applied whatever its lines: only their count and hash are checked first.
+            return _answer(
+                actor, meta, manifest, _damaged(manifest, _count_and_hash(reader)) or turn
+            )
     except PackageError as exc:
         if isinstance(exc, SignatureError):
             security_event(
@@ -283,6 +271,79 @@ def exchange_import(
                 check=exc.reason,
             )
         return _reject(actor, meta, None, exc.reason)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """Why a package is not applied: ``already`` imported (nothing changes, success), or
+    rejected with ``reason``."""
+
+    reason: str
+    already: bool = False
+
+
+def _out_of_turn(manifest: Manifest) -> _Verdict | None:
+    """Whether the manifest's sequence and acknowledgement keep the package from applying."""
+    last = last_imported_sequence()
+    if manifest.sequence <= last:
+        return _Verdict(
+            f"package {manifest.sequence} was already imported; nothing changed", already=True
+        )
+    if manifest.sequence != last + 1:
+        missing = (
+            str(last + 1)
+            if manifest.sequence == last + 2
+            else f"{last + 1}–{manifest.sequence - 1}"
+        )
+        return _Verdict(
+            f"sequence {manifest.sequence} does not follow {last}: package {missing} is missing"
+        )
+    exported = last_exported_sequence()
+    if manifest.ack_through > exported:
+        return _Verdict(
+            f"ack_through {manifest.ack_through} acknowledges website packages that were "
+            f"never exported (last exported: {exported})"
+        )
+    return None
+
+
+def _damaged(manifest: Manifest, scan: _Scan) -> _Verdict | None:
+    """Whether the lines are not the ones the manifest signed: their count, their hash
+    (reported before anything else)."""
+    if scan.count != manifest.record_count:
+        return _Verdict(
+            f"record_count is {manifest.record_count} but records.jsonl has {scan.count} lines"
+        )
+    if scan.sha256 != manifest.records_sha256:
+        return _Verdict("records_sha256 does not match records.jsonl")
+    return None
+
+
+def _wrong_lines(scan: _Scan) -> _Verdict | None:
+    """The lines that are wrong (the first hundred, and how many more)."""
+    if not scan.error_count:
+        return None
+    lines = list(scan.errors)
+    if scan.error_count > len(lines):
+        lines.append(f"… and {scan.error_count - len(lines)} more")
+    return _Verdict("\n".join(lines))
+
+
+def _answer(
+    actor: User | None, meta: dict[str, Any], manifest: Manifest, verdict: _Verdict
+) -> ImportResult:
+    if verdict.already:
+        return ImportResult(Outcome.ALREADY, verdict.reason, sequence=manifest.sequence)
+    return _reject(actor, meta, manifest, verdict.reason)
+
+
+class _Rollback(Exception):
+    """Raised in the import's transaction to undo everything it wrote: the package is
+    rejected with ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _reject(
@@ -303,17 +364,6 @@ def _reject(
         **meta,
     )
     return ImportResult(Outcome.REJECTED, reason, package, manifest.sequence if manifest else None)
-
-
-def _batches(reader: PackageReader) -> Iterator[list[tuple[int, Record]]]:
-    batch: list[tuple[int, Record]] = []
-    for number, line in reader.iter_lines():
-        batch.append((number, parse_record(line)))
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 class _Applier:
@@ -348,27 +398,34 @@ class _Applier:
         return new
 
     def batch(self, batch: list[tuple[int, Record]]) -> None:
-        new = self._claim([record.id for _number, record in batch])
+        # A staged type claims its own records' ids at the end of the package.
+        staged = [(n, r) for n, r in batch if inbound_type(r.type).staged]
+        claimed = [r.id for _n, r in batch if not inbound_type(r.type).staged]
+        new = self._claim(claimed) if claimed else set()
         fresh: list[tuple[int, Record]] = []
         for number, record in batch:
+            if inbound_type(record.type).staged:
+                continue
             if record.id not in new:
                 self.skipped += 1
                 continue
             # The first of the same id twice in the batch applies; the second is skipped.
             new.discard(record.id)
             fresh.append((number, record))
-        for run in _runs(fresh):
+        for run in _runs(fresh + staged):
             name = run[0][1].type
             inbound_type(name).apply(self.ctx, run)
             self.types.add(name)
-        self.applied += len(fresh)
+        self.applied += len(fresh) + len(staged)
 
     def finish(self) -> None:
         """What the applied types set aside for the end of the package."""
         for name in sorted(self.types):
             finish = inbound_type(name).finish
             if finish is not None:
-                finish(self.ctx)
+                seen = finish(self.ctx)
+                self.applied -= seen
+                self.skipped += seen
 
 
 def _runs(fresh: list[tuple[int, Record]]) -> list[list[tuple[int, Record]]]:
@@ -416,13 +473,27 @@ def _apply(
                 **meta,
             )
             applier = _Applier(package, known)
-            done = 0
-            for batch in _batches(reader):
-                applier.batch(batch)
-                done += len(batch)
+            scan = _Scan()
+            rejected: RecordRejected | None = None
+            for batch in _checked_batches(reader, known, scan):
+                if scan.error_count or rejected is not None:
+                    # The package will be rejected: the rest is only read for the report.
+                    continue
+                try:
+                    applier.batch(batch)
+                except RecordRejected as exc:
+                    rejected = exc
                 if progress is not None:
-                    progress(done)
-            applier.finish()
+                    progress(scan.count)
+            verdict = _damaged(manifest, scan) or _wrong_lines(scan)
+            if verdict is not None:
+                raise _Rollback(verdict.reason)
+            if rejected is not None:
+                raise _Rollback(str(rejected))
+            try:
+                applier.finish()
+            except RecordRejected as exc:
+                raise _Rollback(str(exc)) from exc
             confirmed = ExchangePackage.objects.filter(
                 direction=Direction.SITE_TO_BILLING,
                 status=PackageStatus.EXPORTED,
@@ -444,9 +515,9 @@ def _apply(
                 obj=package,
                 after={"sequence": manifest.sequence, "applied": applier.applied},
             )
-    except RecordRejected as exc:
+    except _Rollback as exc:
         # The transaction is rolled back: nothing of the package stays.
-        return _reject(actor, meta, manifest, str(exc))
+        return _reject(actor, meta, manifest, exc.reason)
     except IntegrityError:
         # Another import of the same sequence committed first.
         if last_imported_sequence() >= manifest.sequence:

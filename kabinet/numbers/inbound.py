@@ -106,18 +106,27 @@ def _check_released(ctx: ScanContext, record: Record) -> str | None:
 
 def _check_status(ctx: ScanContext, record: Record) -> str | None:
     data = record.data
-    label = (
-        CallLabel.objects.filter(pk=data["label_id"])
-        .values_list("client__contract_number", flat=True)
-        .first()
+    # What the database held before the package, read once per version: a line is checked
+    # before it is applied, and an earlier line of the package may have changed the status.
+    versions: dict[tuple[str, int], tuple[str | None, str | None]] = ctx.scratch(
+        "numbers.label_versions", dict
     )
+    key = (str(data["label_id"]), data["version"])
+    if key not in versions:
+        label = (
+            CallLabel.objects.filter(pk=data["label_id"])
+            .values_list("client__contract_number", flat=True)
+            .first()
+        )
+        status = (
+            CallLabelVersion.objects.filter(label_id=data["label_id"], version=data["version"])
+            .values_list("status", flat=True)
+            .first()
+        )
+        versions[key] = (label, status)
+    label, version = versions[key]
     if label is None or label != data["contract"]:
         return f"unknown labelling application {data['label_id']} of contract {data['contract']!r}"
-    version = (
-        CallLabelVersion.objects.filter(label_id=data["label_id"], version=data["version"])
-        .values_list("status", flat=True)
-        .first()
-    )
     if version is None or version in (LabelStatus.MODERATION, LabelStatus.DECLINED):
         return f"version {data['version']} of labelling {data['label_id']} was never sent"
     return None

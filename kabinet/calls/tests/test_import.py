@@ -8,8 +8,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 
-from kabinet.calls.models import Call
+from kabinet.calls.models import Call, CallDay
 from kabinet.exchange import services as exchange_services
 from kabinet.exchange.models import ExchangePackage, ImportedRecord
 from kabinet.exchange.tests.helpers import import_bytes
@@ -166,9 +167,7 @@ def test_a_call_id_twice_in_different_batches_rejects_the_package(peer, company,
     records = [call(peer, f"X{i}") for i in range(5)] + [call(peer, "X1")]
     result = import_bytes(peer.package(records))
     assert not result.ok
-    assert result.report == (
-        "line 6: call_id 'X1' is already stored (earlier in this package or before)"
-    )
+    assert result.report == "line 6: call_id 'X1' appears twice in this package (line 2)"
     assert nothing_stored()
 
 
@@ -176,9 +175,7 @@ def test_a_call_already_stored_rejects_the_next_package_and_a_fixed_one_applies(
     assert import_bytes(peer.package([call(peer, "A")])).ok
     again = import_bytes(peer.package([call(peer, "B"), call(peer, "A", duration_s=9)]))
     assert not again.ok
-    assert again.report == (
-        "line 2: call_id 'A' is already stored (earlier in this package or before)"
-    )
+    assert again.report == "line 2: call_id 'A' is already stored (from an earlier package)"
     assert list(Call.objects.values_list("call_id", "duration_s")) == [("A", 125)]
     fixed = import_bytes(peer.package([call(peer, "B")], sequence=2))
     assert fixed.ok, fixed.report
@@ -192,6 +189,19 @@ def test_a_record_seen_before_is_skipped_not_a_duplicate(peer, company):
     assert result.ok, result.report
     assert (result.package.applied_count, result.package.skipped_count) == (1, 1)
     assert Call.objects.count() == 2
+
+
+@pytest.mark.parametrize("batch", [2, 1000])
+def test_a_record_twice_in_one_package_applies_once_not_a_duplicate(
+    peer, company, monkeypatch, batch
+):
+    monkeypatch.setattr(exchange_services, "BATCH", batch)
+    record = call(peer, "A")
+    result = import_bytes(peer.package([record, call(peer, "B"), record, call(peer, "C")]))
+    assert result.ok, result.report
+    assert (result.package.applied_count, result.package.skipped_count) == (3, 1)
+    assert sorted(Call.objects.values_list("call_id", flat=True)) == ["A", "B", "C"]
+    assert CallDay.objects.aggregate(n=Sum("calls"))["n"] == 3
 
 
 def test_many_batches_of_many_months_are_all_stored(peer, company, monkeypatch):

@@ -149,9 +149,7 @@ def test_a_rejection_after_batches_were_written_leaves_nothing(peer, company, mo
     result = import_bytes(peer.package(records))
 
     assert not result.ok
-    assert result.report == (
-        "line 8: call_id 'X' is already stored (earlier in this package or before)"
-    )
+    assert result.report == "line 8: call_id 'X' appears twice in this package (line 5)"
     assert billing_state() == EMPTY_STATE
     assert not Call.objects.exists()
 
