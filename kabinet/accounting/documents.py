@@ -1,8 +1,11 @@
-"""The PDFs of invoices and reconciliation statements, and the invoice's bank QR code.
+"""The PDFs of invoices and reconciliation statements (the bank QR code is in ``qr``).
 
 The documents are the Russian forms an accountant and a bank expect, so they are printed in
 Russian whatever the reader's language (the cabinet's pages around them are translated).
 They are rendered from what the invoice or statement stored when it was issued.
+
+fpdf and fontTools add ~15 MiB to a Kabinet process: this module is imported only where a PDF
+is built, not at start-up.
 """
 
 from __future__ import annotations
@@ -12,16 +15,15 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-import segno
 from django.utils import timezone
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from kabinet.lib import bankqr
 from kabinet.lib.words import rubles_in_words
 
 from .models import Invoice, Statement
 from .periods import date_ru, period_text_ru
+from .qr import qr_png
 
 FONTS = Path(__file__).parent / "fonts"
 
@@ -30,44 +32,6 @@ def rub(amount: Decimal) -> str:
     """1234567.5 → "1 234 567,50" (a narrow no-break space groups thousands)."""
     text = f"{amount:,.2f}".replace(",", "\u00a0").replace(".", ",")
     return text
-
-
-# --- the bank QR code ------------------------------------------------------------------------
-
-
-def qr_payload(invoice: Invoice) -> str:
-    """GOST R 56042-2014: the payee's requisites as the invoice stored them, the sum in
-    kopecks and the purpose (which quotes the invoice's number and the contract)."""
-    s = invoice.supplier
-    fields = [
-        ("Name", s["name"]),
-        ("PersonalAcc", s["account"]),
-        ("BankName", s["bank"]),
-        ("BIC", s["bic"]),
-        ("CorrespAcc", s["corr_account"]),
-        ("Sum", bankqr.kopecks(invoice.amount)),
-        ("Purpose", invoice.purpose),
-        ("PayeeINN", s["inn"]),
-    ]
-    if s.get("kpp"):
-        fields.append(("KPP", s["kpp"]))
-    if invoice.buyer.get("inn"):
-        fields.append(("PayerINN", invoice.buyer["inn"]))
-    return bankqr.payload(fields)
-
-
-def qr_png(invoice: Invoice, scale: int = 5) -> bytes:
-    out = io.BytesIO()
-    segno.make(qr_payload(invoice), error="m", micro=False).save(
-        out, kind="png", scale=scale, border=4
-    )
-    return out.getvalue()
-
-
-def qr_svg(invoice: Invoice, title: str) -> str:
-    return segno.make(qr_payload(invoice), error="m", micro=False).svg_inline(
-        scale=4, border=4, dark="#000", light="#fff", title=title
-    )
 
 
 # --- common ------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from django_tasks import task
 
 from kabinet.accounts.models import User
 
-from .documents import invoice_pdf
 from .models import Invoice
 
 
@@ -18,6 +17,9 @@ from .models import Invoice
 def send_invoice_email(invoice_id: str, to: str, sender_id: int | None, note: str) -> None:
     """The invoice's PDF to a colleague, in the sender's language; a failure raises, and the
     task is retried by the worker."""
+    # fpdf adds ~15 MiB to a process: a worker imports it only when it builds an invoice.
+    from .documents import invoice_pdf
+
     invoice = Invoice.objects.select_related("client").get(pk=invoice_id)
     sender = User.objects.filter(pk=sender_id).first() if sender_id is not None else None
     language = getattr(sender, "language", "") or settings.LANGUAGE_CODE

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -123,6 +122,8 @@ def twofactor_status(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _qr_svg(uri: str) -> SafeString:
+    import segno  # imported when a QR code is drawn, not at start-up
+
     # Inline SVG, not an <img>: no data: URL, nothing for the Content-Security-Policy to block.
     svg = segno.make(uri, error="m").svg_inline(
         scale=5, border=3, dark="#000", light="#fff", title=_("QR code for your app")

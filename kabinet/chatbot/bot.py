@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from telebot import types
 
 from kabinet.accounts.models import Client, ClientStatus, User
 from kabinet.continuity.services import open_credit
@@ -27,6 +26,9 @@ from kabinet.forecast.selectors import Forecast, client_forecast
 from kabinet.lib.money import display_money, round_up_to
 from kabinet.notifications import telegram
 from kabinet.servicedesk.models import OPEN_STATUSES, ServiceRequest
+
+if TYPE_CHECKING:
+    from telebot import types
 
 # What the bot's menu in Telegram lists (setMyCommands), in each language.
 COMMANDS = (
@@ -60,6 +62,9 @@ class NotAnUpdate(ValueError):
 
 def parse(data: Any) -> types.Update:
     """The library's Update from the webhook's JSON; NotAnUpdate when it is not one."""
+    # telebot (~8 MiB in a Kabinet process): imported by the webhook's first update.
+    from telebot import types
+
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise NotAnUpdate
     try:

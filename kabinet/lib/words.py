@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from num2words import num2words
-
 
 def plural_ru(n: int, one: str, few: str, many: str) -> str:
     n = abs(n)
@@ -19,6 +17,9 @@ def plural_ru(n: int, one: str, few: str, many: str) -> str:
 def rubles_in_words(amount: Decimal) -> str:
     """``Decimal("1234.50")`` → "Одна тысяча двести тридцать четыре рубля 50 копеек"; a
     negative amount is written by its absolute value (the document says whose debt it is)."""
+    # num2words loads every language it knows (~2 MiB): only documents spell sums out.
+    from num2words import num2words
+
     value = abs(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     rubles = int(value)
     kop = int((value - rubles) * 100)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import requests
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -138,6 +137,8 @@ OTHER = gettext_noop("the SMS gateway refused the message")
 
 class SmscBackend:
     def send(self, phone: str, text: str) -> Sent:
+        import requests  # only the SMSC backend makes HTTP calls
+
         params = {
             "login": settings.KABINET_SMSC_LOGIN,
             "psw": settings.KABINET_SMSC_PASSWORD,

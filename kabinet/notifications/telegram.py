@@ -23,7 +23,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -172,6 +171,10 @@ NO_ANSWER = gettext_noop("Telegram did not answer")
 NOT_UNDERSTOOD = gettext_noop("Telegram's answer is not understood")
 
 
+# telebot (~8 MiB in a Kabinet process) and requests are imported by the functions that talk
+# to Telegram, not at start-up.
+
+
 def _configure_library() -> None:
     from telebot import apihelper
 
@@ -189,6 +192,7 @@ def bot() -> Any:
 
 
 def _error(exc: Exception) -> TelegramError:
+    import requests
     from telebot import apihelper
 
     if isinstance(exc, apihelper.ApiTelegramException):

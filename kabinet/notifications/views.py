@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -136,6 +135,8 @@ def _preferences_page(
 
 
 def _qr_svg(uri: str) -> SafeString:
+    import segno  # imported when a QR code is drawn, not at start-up
+
     # Inline SVG: no data: URL, nothing for the Content-Security-Policy to block.
     svg = segno.make(uri, error="m").svg_inline(
         scale=4, border=3, dark="#000", light="#fff", title=_("QR code of the link")

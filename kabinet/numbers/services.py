@@ -35,7 +35,6 @@ from kabinet.payments.state import managers_for, wire_time
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
 from kabinet.subscriptions.services import subscription_connect, subscription_set_status
 
-from .documents import application_pdf
 from .models import (
     SENT_STATUSES,
     CallCategory,
@@ -239,6 +238,9 @@ def label_apply(
 ) -> CallLabelVersion:
     """File an application: the company's first labelling, or a new version of it. Raises
     ValidationError with the reason otherwise."""
+    # fpdf adds ~15 MiB to a process: only filing an application (its PDF) needs it.
+    from .documents import application_pdf
+
     if not is_company_admin(actor, client):
         raise ValidationError(_("Only the company's administrators file labelling applications."))
     if client.status == ClientStatus.CLOSED:

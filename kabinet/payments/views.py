@@ -8,7 +8,6 @@ import logging
 from typing import Any
 from xml.sax.saxutils import escape
 
-import segno
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import (
@@ -158,6 +157,8 @@ def pay_status(request: HttpRequest, pk: Any) -> HttpResponse:
     )
     sbp_qr = None
     if payment.method == "sbp" and payment.status == "pending" and payment.payment_url:
+        import segno  # imported when a QR code is drawn, not at start-up
+
         # Inline SVG (no data: URL for the Content-Security-Policy to block).
         sbp_qr = mark_safe(
             segno.make(payment.payment_url, error="m").svg_inline(

@@ -20,39 +20,22 @@ pending → pending; waiting_for_capture → authorized; succeeded → captured 
 all of it came back); canceled → voided (by us), expired (``expired_on_capture``) or
 declined (anything else).
 
-The SDK sends its requests without a timeout; ``_TimedClient`` gives it one, and the SDK's
-``Configuration`` takes the API address from ``KABINET_YOOKASSA_API_URL`` (a stand-in or a
-proxy works the same as the real API).
+The SDK itself is used in ``yookassa_sdk`` (a timeout on every request, the configuration
+from settings), imported only when a call goes to YooKassa: the SDK is some 300 modules.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import requests
-import yookassa.payment
-import yookassa.refund
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from yookassa import Configuration
-from yookassa import Payment as YPayment
-from yookassa import Refund as YRefund
-from yookassa.client import ApiClient
-from yookassa.domain.exceptions import (
-    ApiError,
-    BadRequestError,
-    ForbiddenError,
-    GoneError,
-    NotFoundError,
-    UnauthorizedError,
-)
 
 from kabinet.lib.money import format_money
 
@@ -66,44 +49,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CURRENCY = "RUB"
-REFUSALS = (BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError, GoneError)
-
-
-class _TimedClient(ApiClient):
-    """The SDK's client with a timeout on every request (the SDK sets none)."""
-
-    def execute(self, body, method, path, query_params, request_headers):  # type: ignore[no-untyped-def]
-        session = self.get_session()
-        self.log_request(body, method, path, query_params, request_headers)
-        try:
-            return session.request(
-                method,
-                self.endpoint + path,
-                params=query_params,
-                headers=request_headers,
-                json=body,
-                verify=self.configuration.verify,
-                timeout=settings.KABINET_GATEWAY_TIMEOUT,
-            )
-        finally:
-            session.close()
-
-
-# The SDK's Payment and Refund build their client from these module names.
-yookassa.payment.ApiClient = _TimedClient  # type: ignore[misc]
-yookassa.refund.ApiClient = _TimedClient  # type: ignore[misc]
-# Configuration is global in the SDK: set it under a lock, from settings, before each call.
-_configure_lock = threading.Lock()
-
-
-def _configure() -> None:
-    with _configure_lock:
-        Configuration.configure(
-            settings.KABINET_YOOKASSA_SHOP_ID,
-            settings.KABINET_YOOKASSA_SECRET_KEY,
-            api_url=settings.KABINET_YOOKASSA_API_URL.rstrip("/"),
-        )
-        Configuration.max_attempts = 1
 
 
 def _money(amount: Decimal) -> dict[str, str]:
@@ -302,6 +247,8 @@ class YooKassaProvider:
     # --- talking to YooKassa ------------------------------------------------------------
 
     def send(self, operation: GatewayOperation) -> GatewayAnswer:
+        from .yookassa_sdk import YPayment, YRefund
+
         payment = operation.payment
         body = json.loads(bytes(operation.body) or b"null")
         key = str(operation.key)
@@ -336,6 +283,8 @@ class YooKassaProvider:
         return self._call(payment, "POST", operation.path, body, key, *call)
 
     def fetch(self, payment: Payment) -> GatewayAnswer:
+        from .yookassa_sdk import YPayment
+
         path = f"/payments/{payment.gateway_payment_id}"
         return self._call(
             payment, "GET", path, None, "", YPayment.find_one, payment.gateway_payment_id
@@ -369,6 +318,10 @@ class YooKassaProvider:
     ) -> GatewayAnswer:
         """One SDK call, stored both ways like every message to a network; the answer's data
         is the canonical payment object (and the raw YooKassa object under ``raw``)."""
+        import requests
+
+        from .yookassa_sdk import REFUSALS, ApiError, configure
+
         headers = {"Idempotence-Key": key} if key else {}
         sent = message_record(
             direction=Direction.OUT,
@@ -381,7 +334,7 @@ class YooKassaProvider:
             payment=payment,
             idempotency_key=key,
         )
-        _configure()
+        configure()
         status, data = 200, {}
         try:
             data = _as_dict(function(*args))
