@@ -13,10 +13,12 @@ from .harness import PY, ROOT, Row, log
 CSV_AIM_SECONDS = 3.0
 CSV_AIM_MIB = 150.0
 
-# Run in a fresh interpreter: its peak memory is the export's, not the bench's own.
+# Run in a fresh interpreter: its peak memory is the export's, not the bench's own (VmHWM:
+# ru_maxrss would start from the bench process's own size, which Linux carries over at exec).
 _EXPORT = """
-import json, resource, sys, time
+import json, sys, time
 import django
+from bench.measured import peak_kib
 django.setup()
 from django.test import Client
 from kabinet.accounts.models import User
@@ -25,7 +27,7 @@ user = User.objects.get(email="bench-client@kabinet.test")
 browser = Client(HTTP_HOST="127.0.0.1")
 browser.force_login(user)
 browser.get("/cabinet/")  # everything imported and warm before the baseline is read
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()
 started = time.monotonic()
 response = browser.get("/cabinet/calls/export.csv", {"month": month})
 size = lines = 0
@@ -33,7 +35,7 @@ for chunk in response.streaming_content:
     size += len(chunk)
     lines += chunk.count(b"\\n")
 seconds = time.monotonic() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_kib()
 print(json.dumps({
     "status": response.status_code, "seconds": round(seconds, 2), "bytes": size,
     "lines": lines, "peak_mb": round(peak / 1024, 1), "grew_mb": round((peak - before) / 1024, 1),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -26,23 +25,23 @@ from .harness import (
 
 
 def run_measured(env: dict[str, str], *argv: str) -> tuple[float, float, str]:
-    """Run a manage.py command; its wall time and its own peak memory (MiB)."""
+    """Run a manage.py command; its wall time, its own peak memory (MiB: bench.measured's
+    reading of the command's process, not the bench's) and its output."""
     started = time.monotonic()
-    process = subprocess.Popen(
-        [PY, "manage.py", *argv],
+    process = subprocess.run(
+        [PY, "-m", "bench.measured", *argv],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        check=False,
     )
-    output = process.stdout.read()  # type: ignore[union-attr]
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - started
-    if process.returncode != 0:
-        sys.exit(f"manage.py {' '.join(argv)} failed:\n{output}")
-    return seconds, usage.ru_maxrss / 1024, output
+    output, _sep, last = process.stdout.rstrip().rpartition("\n")
+    if process.returncode != 0 or not last.startswith("peak-kib "):
+        sys.exit(f"manage.py {' '.join(argv)} failed:\n{process.stdout}")
+    return seconds, int(last.split()[1]) / 1024, output
 
 
 def fill_outbox(count: int) -> None:
