@@ -3,9 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from kabinet.lib.prepared import prepared
+
 from .models import User
+
+
+@prepared
+def _signed_in(user_id: int) -> QuerySet[User]:
+    return User._default_manager.select_related("membership__client__manager").filter(pk=user_id)[
+        :1
+    ]
 
 
 class EmailBackend(ModelBackend):
@@ -36,9 +46,11 @@ class EmailBackend(ModelBackend):
         the access guard, the layout and most cabinet views read ``user.membership.client``
         (two more queries on every page otherwise)."""
         try:
-            user = User._default_manager.select_related("membership__client__manager").get(
-                pk=user_id
-            )
-        except User.DoesNotExist:
+            pk = int(user_id)
+        except (TypeError, ValueError):
             return None
+        users = _signed_in.models(user_id=pk) if 0 < pk < 2**63 else []
+        if not users:
+            return None
+        user = users[0]
         return user if self.user_can_authenticate(user) else None

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from kabinet.accounts.models import Role
+from kabinet.notifications.selectors import unread_count
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             help_cabinet = (match.kwargs.get("cabinet") if match else None) or help_cabinet
         context["help_url"] = f"/help/{help_cabinet}/screen/{context['screen_name'] or 'index'}/"
         # One indexed count query per page, not a list.
-        context["unread_notifications"] = user.notifications.filter(read_at__isnull=True).count()
+        context["unread_notifications"] = unread_count(user.pk)
         if user.role == Role.CLIENT:
             membership = getattr(user, "membership", None)
             context["current_client"] = membership.client if membership else None

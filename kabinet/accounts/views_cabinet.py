@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.core.ratelimit import RateLimited, too_many_requests
-from kabinet.notifications.models import Notification
+from kabinet.notifications.selectors import latest as latest_notifications
 
 from . import services
 from .forms import InviteForm
@@ -32,7 +32,7 @@ def _require_company_admin(request: AuthedHttpRequest) -> Membership:
 
 def home(request: AuthedHttpRequest) -> HttpResponse:
     client = current_client(request)  # with its manager: the sign-in backend joins both
-    notifications = list(Notification.objects.filter(user=request.user)[:5])
+    notifications = latest_notifications(request.user.pk)
     return render(
         request,
         "accounts/cabinet/home.html",

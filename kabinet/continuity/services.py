@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -28,6 +29,7 @@ from kabinet.forecast.models import AlertPolicy
 from kabinet.forecast.selectors import Forecast, client_forecast
 from kabinet.forecast.services import is_below
 from kabinet.lib.money import LocalMoney, display_money, format_money, round_up_to
+from kabinet.lib.prepared import prepared
 from kabinet.notifications.models import Category
 from kabinet.notifications.services import notification_send
 from kabinet.payments.state import managers_for, wire_time
@@ -66,8 +68,17 @@ def active_bar(client: Client) -> CreditBar | None:
     return CreditBar.objects.filter(client=client, lifted_at__isnull=True).first()
 
 
+@prepared
+def _open_credit(client_id: int) -> QuerySet[PromisedPayment]:
+    credits = PromisedPayment.objects.filter(client_id=client_id, status=CreditStatus.OPEN)
+    return credits.order_by(*(PromisedPayment._meta.ordering or ["pk"]))[:1]
+
+
 def open_credit(client: Client) -> PromisedPayment | None:
-    return PromisedPayment.objects.filter(client=client, status=CreditStatus.OPEN).first()
+    """The client's promised payment not yet repaid or expired (one query, compiled once:
+    the payments page and the pay page read it)."""
+    found = _open_credit.models(client_id=client.pk)
+    return found[0] if found else None
 
 
 def _unpaid_overdue(client: Client) -> PromisedPayment | None:

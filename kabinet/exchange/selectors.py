@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from kabinet.accounts.models import Client
+from kabinet.lib.prepared import prepared
 
 from .models import (
     BalanceSnapshot,
@@ -83,26 +85,53 @@ def payment_lines(client: Client) -> list[PaymentLine]:
 
 
 def payment_lines_for(
-    contracts: list[str], since: dt.datetime | None = None
+    contracts: list[str], since: dt.datetime | None = None, *, states: bool = True
 ) -> dict[str, list[PaymentLine]]:
     """The same for many contracts at once, by contract (2 queries whatever their number).
 
     ``since``: only movements at or after this moment (the earliest snapshot ``as_of`` of the
     batch): older ones can never count after a snapshot, and a contract may have thousands.
     The wire's times are uniform RFC 3339 UTC strings, so the database compares them as text.
+
+    ``states=False``: for a balance, which reads a line's package but never its state (one
+    query, every state "exported" or "pending").
     """
-    through = confirmed_through()
+    through = confirmed_through() if states else 0
     lines: dict[str, list[PaymentLine]] = defaultdict(list)
     records = OutboxRecord.objects.filter(contract__in=contracts, type__in=PAYMENT_TYPES)
     if since is not None:
-        moment = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        records = records.filter(
-            Q(type="payment.captured", data__captured_at__gte=moment)
-            | Q(type="payment.refunded", data__refunded_at__gte=moment)
-        )
+        records = _at_or_after(records, _wire_moment(since))
+    for row in _line_values(records):
+        lines[row[0]].append(_line_of(row, through))
+    return lines
+
+
+def payment_lines_since(contract: str, since: dt.datetime) -> list[PaymentLine]:
+    """One contract's movements at or after ``since`` for its balance (one query, compiled
+    once: every cabinet page with a balance reads them; states as ``states=False``)."""
+    rows = _lines_since.values(contract=contract, moment=_wire_moment(since))
+    return [_line_of(tuple(row.values()), 0) for row in rows]
+
+
+def _wire_moment(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _at_or_after(records: QuerySet[OutboxRecord], moment: str) -> QuerySet[OutboxRecord]:
+    # As text: a key transform's own comparisons would read the moment as JSON.
+    return records.alias(
+        captured_at=Cast(KT("data__captured_at"), TextField()),
+        refunded_at=Cast(KT("data__refunded_at"), TextField()),
+    ).filter(
+        Q(type="payment.captured", captured_at__gte=moment)
+        | Q(type="payment.refunded", refunded_at__gte=moment)
+    )
+
+
+def _line_values(records: QuerySet[OutboxRecord]) -> QuerySet[OutboxRecord, tuple[Any, ...]]:
     # Only the members needed, as text from the database: no model objects, no JSON decoding
     # in Python (a batch of a thousand contracts may read tens of thousands of records).
-    rows = records.order_by("id").values_list(
+    return records.order_by("id").values_list(
         "contract",
         "type",
         KT("data__payment_id"),
@@ -112,12 +141,31 @@ def payment_lines_for(
         KT("data__channel"),
         "package_sequence",
     )
-    for contract, type_, payment_id, amount, captured_at, refunded_at, channel, sequence in rows:
-        when = captured_at if type_ == "payment.captured" else refunded_at
-        lines[contract].append(
-            _payment_line(type_, payment_id, amount, when, channel, sequence, through)
+
+
+@prepared
+def _lines_since(contract: str, moment: str) -> QuerySet[OutboxRecord, Any]:
+    records = OutboxRecord.objects.filter(contract=contract, type__in=PAYMENT_TYPES)
+    return (
+        _at_or_after(records, moment)
+        .order_by("id")
+        .values(
+            "contract",
+            "type",
+            payment_id=KT("data__payment_id"),
+            amount=KT("data__amount"),
+            captured=KT("data__captured_at"),
+            refunded=KT("data__refunded_at"),
+            channel=KT("data__channel"),
+            sequence=F("package_sequence"),
         )
-    return lines
+    )
+
+
+def _line_of(row: tuple[Any, ...], through: int) -> PaymentLine:
+    _contract, type_, payment_id, amount, captured_at, refunded_at, channel, sequence = row
+    when = captured_at if type_ == "payment.captured" else refunded_at
+    return _payment_line(type_, payment_id, amount, when, channel, sequence, through)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from kabinet.accounts.models import Client
 from kabinet.catalog.models import Tariff
 from kabinet.exchange.models import UsageSummary
-from kabinet.payments.selectors import balances_for
+from kabinet.lib.prepared import prepared
+from kabinet.payments.selectors import balance_from_parts, balance_parts, balances_for
 from kabinet.subscriptions.models import Subscription, SubscriptionStatus
 
 from .models import ClientForecast
@@ -133,13 +134,10 @@ def forecasts_for(clients: list[Client], today: dt.date | None = None) -> dict[i
     return result
 
 
-def client_forecast(client: Client, today: dt.date | None = None) -> Forecast:
-    """One client's forecast for a screen: the balance now, and the spend the scheduled pass
-    (or an earlier screen) stored when it is from today and no subscription of the client
-    changed since (one query); otherwise the spend is computed afresh and stored. The days
-    of the month and the prices in force follow the date, so yesterday's spend is never
-    used."""
-    today = today or timezone.localdate()
+@prepared
+def _stored_forecast(client_id: int) -> QuerySet[ClientForecast]:
+    """The client's stored spend, when a subscription of theirs last changed, and the parts of
+    their balance (compiled once: every cabinet page with a balance reads it)."""
     last_change = (
         Subscription.objects.filter(client_id=OuterRef("client_id"))
         .order_by()
@@ -147,16 +145,29 @@ def client_forecast(client: Client, today: dt.date | None = None) -> Forecast:
         .annotate(last=Max("updated_at"))
         .values("last")
     )
-    stored = (
-        ClientForecast.objects.filter(client_id=client.pk)
-        .annotate(changed_at=Subquery(last_change))
+    return (
+        ClientForecast.objects.filter(client_id=client_id)
+        .annotate(changed_at=Subquery(last_change), **balance_parts())
         .only("monthly_fees", "usage_average", "daily_spend", "computed_at")
-        .first()
+        .order_by()[:1]
     )
+
+
+def client_forecast(client: Client, today: dt.date | None = None) -> Forecast:
+    """One client's forecast for a screen: the balance now, and the spend the scheduled pass
+    (or an earlier screen) stored when it is from today and no subscription of the client
+    changed since (one query, with the balance's parts, and one for the site's payments after
+    billing's balance snapshot); otherwise the spend is computed afresh and stored. The days
+    of the month and the prices in force follow the date, so yesterday's spend is never
+    used."""
+    today = today or timezone.localdate()
+    rows = _stored_forecast.models(client_id=client.pk)
+    stored = rows[0] if rows else None
+    changed_at = getattr(stored, "changed_at", None)  # annotated by _stored_forecast
     fresh = (
         stored is not None
         and timezone.localdate(stored.computed_at) == today
-        and (stored.changed_at is None or stored.changed_at <= stored.computed_at)
+        and (changed_at is None or changed_at <= stored.computed_at)
     )
     if not fresh:
         # Computed afresh (five queries): stored, so the rest of the day's screens read it.
@@ -165,7 +176,7 @@ def client_forecast(client: Client, today: dt.date | None = None) -> Forecast:
             forecasts_save({client.pk: forecast}, timezone.now())
         return forecast
     assert stored is not None
-    balance = balances_for([client]).get(client.pk, ZERO)
+    balance = balance_from_parts(client, stored)
     return forecast_from(
         balance, stored.monthly_fees, stored.usage_average, today, daily=stored.daily_spend
     )

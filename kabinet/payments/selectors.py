@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -18,8 +18,10 @@ from kabinet.exchange.selectors import (
     balance_of,
     latest_snapshots,
     payment_lines_for,
+    payment_lines_since,
 )
 from kabinet.exchange.selectors import client_balance as billing_balance
+from kabinet.lib.prepared import prepared
 
 from .models import (
     BILLING_CHANNELS,
@@ -67,7 +69,9 @@ def balances_for(clients: list[Client]) -> dict[int, Decimal]:
     received: dict[int, list[Received]] = defaultdict(list)
     if with_snapshot:
         earliest = min(snapshots[c.pk].as_of for c in with_snapshot).replace(microsecond=0)
-        lines = payment_lines_for([c.contract_number for c in with_snapshot], since=earliest)
+        lines = payment_lines_for(
+            [c.contract_number for c in with_snapshot], since=earliest, states=False
+        )
         for client_id, amount, at in Payment.objects.filter(
             client_id__in=[c.pk for c in with_snapshot],
             provider=Provider.BILLING,
@@ -97,6 +101,68 @@ def balances_for(clients: list[Client]) -> dict[int, Decimal]:
     return result
 
 
+# The parts of a balance as annotations of a query that has the client's id in "client_id"
+# (``balance_parts``), so a screen reads them with what it reads already (one query instead
+# of four); ``balance_from_parts`` adds the site's own movements after the snapshot.
+def balance_parts() -> dict[str, Any]:
+    """The newest snapshot's id, balance, as_of, package and the package's ``ack_through``;
+    the payments billing received after that as_of (the sum: ``balance_of`` adds each one
+    received later than it); the ledger's sum for a client without a snapshot."""
+    from kabinet.exchange.models import BalanceSnapshot
+
+    money: Any = DecimalField(max_digits=14, decimal_places=2)
+    newest = BalanceSnapshot.objects.filter(client_id=OuterRef("client_id")).order_by(
+        "-as_of", "-id"
+    )
+    received = (
+        Payment.objects.filter(
+            client_id=OuterRef("client_id"),
+            provider=Provider.BILLING,
+            channel__in=BILLING_CHANNELS,
+            accepted_at__gt=OuterRef("balance_as_of"),
+        )
+        .order_by()
+        .values("client_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    ledger = (
+        LedgerEntry.objects.filter(client_id=OuterRef("client_id"))
+        .order_by()
+        .values("client_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return {
+        "balance_snapshot_id": Subquery(newest.values("id")[:1]),
+        "balance_base": Subquery(newest.values("balance")[:1], output_field=money),
+        "balance_as_of": Subquery(newest.values("as_of")[:1]),
+        "balance_package_id": Subquery(newest.values("package_id")[:1]),
+        "balance_ack_through": Subquery(newest.values("package__ack_through")[:1]),
+        "balance_received": Subquery(received, output_field=money),
+        "balance_ledger": Subquery(ledger, output_field=money),
+    }
+
+
+def balance_from_parts(client: Client, row: Any) -> Decimal:
+    """``client_balance`` from a row annotated with ``balance_parts`` (one more query when
+    billing has sent a snapshot: the site's movements after it)."""
+    from kabinet.exchange.models import BalanceSnapshot, ExchangePackage
+
+    if row.balance_snapshot_id is None:
+        return row.balance_ledger or ZERO
+    snapshot = BalanceSnapshot(
+        id=row.balance_snapshot_id,
+        client_id=client.pk,
+        balance=row.balance_base,
+        as_of=row.balance_as_of,
+        package=ExchangePackage(id=row.balance_package_id, ack_through=row.balance_ack_through),
+    )
+    lines = payment_lines_since(client.contract_number, snapshot.as_of.replace(microsecond=0))
+    received = row.balance_received or ZERO
+    return balance_of(snapshot, lines).amount + received
+
+
 def ledger_balance(*, client: Client) -> Decimal:
     """The sum of the client's ledger: captured payments less refunds and cancellations."""
     return LedgerEntry.objects.filter(client=client).aggregate(total=Coalesce(Sum("amount"), ZERO))[
@@ -104,11 +170,23 @@ def ledger_balance(*, client: Client) -> Decimal:
     ]
 
 
+@prepared
+def _held(client_id: int) -> QuerySet[Payment, Any]:
+    return (
+        Payment.objects.filter(
+            client_id=client_id, channel=Channel.CARD, status=PaymentStatus.AUTHORIZED
+        )
+        .order_by()
+        .values("client_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+
+
 def client_held_amount(*, client: Client) -> Decimal:
-    """Card payments held at the gateway, not yet on the balance."""
-    return Payment.objects.filter(
-        client=client, channel=Channel.CARD, status=PaymentStatus.AUTHORIZED
-    ).aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    """Card payments held at the gateway, not yet on the balance (compiled once)."""
+    rows = _held.values(client_id=client.pk)
+    return rows[0]["total"] if rows else ZERO
 
 
 def client_payments(*, client: Client) -> QuerySet[Payment]:

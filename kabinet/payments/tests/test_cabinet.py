@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.template.defaultfilters import floatformat
 
 from kabinet.payments.models import Channel, Payment, PaymentStatus
 
@@ -38,8 +39,15 @@ def test_client_sees_balance_held_and_own_history(
     response = as_client.get("/cabinet/payments/")
     assert response.context["balance"] == Decimal("500.00")
     assert response.context["held"] == Decimal("700.00")
-    rows = [(p.amount, p.channel) for p in response.context["page"].object_list]
-    assert rows == [(Decimal("500.00"), Channel.TERMINAL), (Decimal("700.00"), Channel.CARD)]
+    rows = [(p.amount, p.way, p.status) for p in response.context["page"].object_list]
+    assert rows == [
+        (floatformat(Decimal("500"), "2g"), Channel.TERMINAL.label, PaymentStatus.ACCEPTED),
+        (floatformat(Decimal("700"), "2g"), Channel.CARD.label, PaymentStatus.AUTHORIZED),
+    ]
+    page = response.content.decode()
+    assert "500.00 ₽" in page and "700.00 ₽" in page
+    # The card payment is held: not on the balance yet.
+    assert [p.on_balance for p in response.context["page"].object_list] == ["500.00", ""]
 
 
 def test_client_cannot_see_another_companys_payment(as_client, other_company, make_payment):

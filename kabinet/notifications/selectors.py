@@ -1,0 +1,39 @@
+"""Reads every signed-in page makes: the unread count and the newest notifications, each
+compiled once per process (``kabinet.lib.prepared``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from kabinet.lib.prepared import prepared
+
+from .models import Notification
+
+
+@prepared
+def _unread(user_id: int) -> QuerySet[Notification, Any]:
+    return (
+        Notification.objects.filter(user_id=user_id, read_at__isnull=True)
+        .order_by()
+        .values("user_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+
+
+@prepared
+def _latest(user_id: int) -> QuerySet[Notification]:
+    return Notification.objects.filter(user_id=user_id)[:5]
+
+
+def unread_count(user_id: int) -> int:
+    """The user's notifications not read yet (the bell's and the menu's figure)."""
+    rows = _unread.values(user_id=user_id)
+    return int(rows[0]["count"]) if rows else 0
+
+
+def latest(user_id: int) -> list[Notification]:
+    """The user's five newest notifications (the cabinet home's list)."""
+    return _latest.models(user_id=user_id)
