@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from kabinet.lib.money import display_money
+from kabinet.lib.money import money_formatter
 
 from .formats import duration
 from .selectors import Day
@@ -29,6 +29,8 @@ def days_chart(days: list[Day]) -> SafeString:
     rects = []
     labels = []
     step = 1 if len(days) <= 31 else 7
+    money = money_formatter()
+    title = _("%(day)s: %(calls)s calls, %(time)s, %(amount)s")
     for i, day in enumerate(days):
         x = slot * i + (slot - bar) / 2
         height = day.calls / peak * plot if peak else 0
@@ -38,12 +40,12 @@ def days_chart(days: list[Day]) -> SafeString:
                 f"{HEIGHT - BOTTOM - height:.1f}",
                 f"{bar:.1f}",
                 f"{height:.1f}",
-                _("%(day)s: %(calls)s calls, %(time)s, %(amount)s")
+                title
                 % {
                     "day": date_format(day.date, "SHORT_DATE_FORMAT"),
                     "calls": day.calls,
                     "time": duration(day.seconds),
-                    "amount": display_money(day.amount),
+                    "amount": money(day.amount),
                 },
             )
         )

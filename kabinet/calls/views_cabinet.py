@@ -3,6 +3,7 @@ and the same calls exported as CSV or XLSX."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,12 +12,15 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import Client
 from kabinet.accounts.views_cabinet import current_client
-from kabinet.lib.money import display_money
+from kabinet.core.jinja import render_rows
+from kabinet.lib.money import money_formatter
 
 from . import export, formats, selectors
 from .charts import days_chart
@@ -42,22 +46,41 @@ class Row:
 def display_rows(calls: list[Call]) -> list[Row]:
     directions = {value: str(label) for value, label in CallDirection.choices}
     zones = {value: str(label) for value, label in CallZone.choices}
+    money = money_formatter()
+    dates: dict[dt.date, str] = {}  # fifty calls fall on a few days
     rows = []
     for call in calls:
         moment = timezone.localtime(call.started_at)
+        day = moment.date()
+        if day not in dates:
+            dates[day] = date_format(day, "SHORT_DATE_FORMAT")
         rows.append(
             Row(
                 call_id=call.call_id,
-                started=f"{date_format(moment, 'SHORT_DATE_FORMAT')} {moment:%H:%M:%S}",
+                started=f"{dates[day]} {moment:%H:%M:%S}",
                 direction=directions.get(call.direction, call.direction),
                 number=formats.phone(call.number),
                 peer=formats.phone(call.peer) if call.peer else "",
                 zone=zones.get(call.zone, call.zone),
                 duration=formats.duration(call.duration_s),
-                amount=display_money(call.amount),
+                amount=money(call.amount),
             )
         )
     return rows
+
+
+def rows_html(rows: list[Row]) -> SafeString:
+    labels = {
+        "started": _("Started"),
+        "direction": _("Direction"),
+        "number": _("Own number"),
+        "peer": _("Other party"),
+        "zone": _("Zone"),
+        "duration": _("Duration"),
+        "amount": _("Amount"),
+        "withheld": _("withheld"),
+    }
+    return render_rows("calls/rows.html", {"rows": rows, "labels": labels})
 
 
 def calls_screen(
@@ -77,6 +100,7 @@ def calls_screen(
         qs = selectors.calls_filtered(client, flt)
         totals, days = selectors.calls_summary(client, flt)
         rows, next_cursor = selectors.calls_page(qs, flt.after)
+    shown = display_rows(rows)
     query = request.GET.copy()
     query.pop("after", None)
     base = query.urlencode()
@@ -92,7 +116,8 @@ def calls_screen(
             "filter": flt,
             "totals": totals,
             "chart": days_chart(days) if days else "",
-            "rows": display_rows(rows),
+            "rows": shown,
+            "rows_html": rows_html(shown) if shown else "",
             "next_url": f"?{next_query.urlencode()}" if next_cursor is not None else "",
             "first_url": f"?{base}" if flt is not None and flt.after is not None else "",
             "csv_url": f"{urls['csv']}?{base}",

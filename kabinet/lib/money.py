@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -29,6 +30,25 @@ def display_money(amount: Decimal) -> str:
     from django.utils.formats import number_format
 
     return f"{number_format(amount, 2, use_l10n=True, force_grouping=True)}\u00a0₽"
+
+
+def money_formatter() -> Callable[[Decimal], str]:
+    """``display_money`` for the many amounts of one page (a list's rows, a chart's bars):
+    the active language's separators are looked up once, not per amount."""
+    from django.utils import numberformat
+    from django.utils.formats import get_format
+
+    decimal_sep = get_format("DECIMAL_SEPARATOR")
+    thousand_sep = get_format("THOUSAND_SEPARATOR")
+    grouping = get_format("NUMBER_GROUPING")
+
+    def display(amount: Decimal) -> str:
+        text = numberformat.format(
+            amount, decimal_sep, 2, grouping, thousand_sep, force_grouping=True, use_l10n=True
+        )
+        return f"{text}\u00a0₽"
+
+    return display
 
 
 class LocalMoney:
