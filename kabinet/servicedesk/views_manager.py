@@ -12,8 +12,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,12 +24,20 @@ from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.audit.services import audit_entries_for
 from kabinet.catalog.models import Service, Tariff
 from kabinet.core.forms import add_service_errors
+from kabinet.core.jinja import render_rows
 from kabinet.core.security import safe_next_url
 from kabinet.lib.uploads import private_file_response
 
 from . import selectors, services
 from .forms import AssignForm, BulkForm, DecisionForm, QueueFilterForm, RuleForm, manager_names
-from .models import OPEN_STATUSES, RequestAttachment, RequestStatus, Rule, ServiceRequest
+from .models import (
+    OPEN_STATUSES,
+    RequestAttachment,
+    RequestKind,
+    RequestStatus,
+    Rule,
+    ServiceRequest,
+)
 
 QUEUE_PAGE = 30
 QUEUE_COLUMNS = (
@@ -123,14 +133,20 @@ class QueueRow:
     assignee: str
     status: str
     status_label: str
-
-
-def _when(moment: dt.datetime | None) -> str:
-    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
+    url: str
+    select_label: str
 
 
 def queue_rows(requests: list[ServiceRequest]) -> list[QueueRow]:
     now = timezone.now()
+    fmt = get_format("SHORT_DATETIME_FORMAT")  # once, not per date
+
+    def when(moment: dt.datetime | None) -> str:
+        return dateformat.format(timezone.localtime(moment), fmt) if moment else ""
+
+    detail = reverse("manager:request_detail", args=[0]).replace("/0/", "/{}/")
+    kinds = {value: str(label) for value, label in RequestKind.choices}
+    statuses = {value: str(label) for value, label in RequestStatus.choices}
     return [
         QueueRow(
             pk=req.pk,
@@ -138,17 +154,32 @@ def queue_rows(requests: list[ServiceRequest]) -> list[QueueRow]:
             overdue=req.is_open and req.due_at is not None and req.due_at < now,
             contract=req.client.contract_number,
             client=req.client.name,
-            kind=req.get_kind_display(),
+            kind=kinds.get(req.kind, req.kind),
             summary=req.summary,
             rule=_("by rule “%(rule)s”") % {"rule": req.rule.name} if req.rule else "",
-            due=_when(req.due_at) if req.is_open else "",
-            filed=_("filed %(at)s") % {"at": _when(req.created_at)},
+            due=when(req.due_at) if req.is_open else "",
+            filed=_("filed %(at)s") % {"at": when(req.created_at)},
             assignee=req.assignee.display_name if req.assignee else "",
             status=req.status,
-            status_label=req.get_status_display(),
+            status_label=statuses.get(req.status, req.status),
+            url=detail.format(req.pk),
+            select_label=_("Select request #%(id)s") % {"id": req.pk},
         )
         for req in requests
     ]
+
+
+def queue_rows_html(rows: list[QueueRow]) -> SafeString:
+    labels = {
+        "select": _("Select"),
+        "client": _("Client"),
+        "request": _("Request"),
+        "due": _("Due"),
+        "assignee": _("Assignee"),
+        "status": _("Status"),
+        "overdue": _("overdue"),
+    }
+    return render_rows("servicedesk/queue_rows.html", {"rows": rows, "labels": labels})
 
 
 def request_queue(request: AuthedHttpRequest) -> HttpResponse:
@@ -166,6 +197,7 @@ def request_queue(request: AuthedHttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows_html": queue_rows_html(page.object_list),  # type: ignore[arg-type]
             "query": query.urlencode(),
             "now": timezone.now(),
             "managers": people,
