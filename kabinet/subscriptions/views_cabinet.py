@@ -4,50 +4,82 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kabinet.accounts.http import AuthedHttpRequest
+from kabinet.accounts.models import Client
 from kabinet.accounts.views_cabinet import current_client
-from kabinet.catalog.models import ParameterSpec, ParamType, Service, TariffVersion
+from kabinet.catalog.models import ParameterSpec, ParamType, Tariff, TariffVersion
 from kabinet.catalog.selectors import tariffs_offered_to
+from kabinet.lib.prepared import prepared
 from kabinet.servicedesk.models import OPEN_STATUSES, RequestKind, ServiceRequest
 from kabinet.servicedesk.services import request_create, subscription_client_change
 
 from .forms import ParametersForm, TariffChoiceForm
 from .models import Subscription, SubscriptionStatus
 
+_VERSIONS = TariffVersion.objects.order_by("-effective_from")
+_PREFETCH = (
+    Prefetch("service__parameters", queryset=ParameterSpec.objects.order_by("position", "id")),
+    Prefetch("tariff__versions", queryset=_VERSIONS),
+)
+
 
 def _subscriptions(client):  # type: ignore[no-untyped-def]
     return (
         Subscription.objects.filter(client=client)
         .select_related("service", "tariff")
-        .prefetch_related(
-            Prefetch(
-                "service__parameters", queryset=ParameterSpec.objects.order_by("position", "id")
-            ),
-            Prefetch(
-                "tariff__versions", queryset=TariffVersion.objects.order_by("-effective_from")
-            ),
-        )
+        .prefetch_related(*_PREFETCH)
     )
+
+
+@prepared
+def _open_subscriptions(client_id: int) -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.filter(client_id=client_id)
+        .exclude(status=SubscriptionStatus.CLOSED)
+        .select_related("service", "tariff")
+    )
+
+
+@prepared
+def _closed_subscriptions(client_id: int) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(
+        client_id=client_id, status=SubscriptionStatus.CLOSED
+    ).select_related("service", "tariff")[:20]
+
+
+@prepared
+def _offered(client_id: int) -> QuerySet[Tariff]:
+    return tariffs_offered_to(Client(pk=client_id))
 
 
 def services(request: AuthedHttpRequest) -> HttpResponse:
     client = current_client(request)
-    subscriptions = list(_subscriptions(client).exclude(status=SubscriptionStatus.CLOSED))
-    closed = list(_subscriptions(client).filter(status=SubscriptionStatus.CLOSED)[:20])
-    offered = list(tariffs_offered_to(client))
-    by_service: dict[int, list] = {}
-    for tariff in offered:
+    subscriptions = _open_subscriptions.models(client_id=client.pk)
+    closed = _closed_subscriptions.models(client_id=client.pk)
+    offered = _offered.models(client_id=client.pk)
+    # The parameters of every service shown and the prices of every tariff shown (the
+    # subscriptions' and the offers'): one query each.
+    shown = [*subscriptions, *closed]
+    prefetch_related_objects(
+        [s.service for s in shown],
+        Prefetch("parameters", queryset=ParameterSpec.objects.order_by("position", "id")),
+    )
+    prefetch_related_objects(
+        [*(s.tariff for s in shown), *offered], Prefetch("versions", queryset=_VERSIONS)
+    )
+    by_service: dict[int, list[Tariff]] = {}
+    for tariff in offered:  # each with its service (tariffs_offered_to: on sale only)
         by_service.setdefault(tariff.service_id, []).append(tariff)
-    catalog = [
-        (service, by_service[service.pk])
-        for service in Service.objects.filter(pk__in=by_service, is_active=True)
-    ]
+    catalog = sorted(
+        ((tariffs[0].service, tariffs) for tariffs in by_service.values()),
+        key=lambda pair: (pair[0].position, pair[0].name),
+    )
     return render(
         request,
         "subscriptions/cabinet/services.html",
