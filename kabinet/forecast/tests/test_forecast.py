@@ -98,6 +98,40 @@ def test_one_balance_in_batch_and_alone(peer, company, other_company, make_clien
     assert batch[third.pk] == Decimal("0.00")
 
 
+def test_a_screens_balance_is_the_one_balance_in_two_queries(
+    peer, company, other_company, make_client
+):
+    """A screen reads today's stored spend with the balance's parts in one query, and the
+    site's payments after billing's snapshot in one more: the same balance as every other
+    screen, for a client with a snapshot (the site's payments and billing's own receipts
+    before and after it) and for clients without one."""
+    third = make_client("100003")
+    pay(company, "1", "500.00")
+    pay(other_company, "2", "650.00")
+    now = timezone.now().replace(microsecond=0)
+    import_bytes(
+        peer.package(
+            [
+                peer.snapshot("100002", "-1000.00", stamp(now - dt.timedelta(hours=2))),
+                peer.received("100002", "B-1", "300.00", stamp(now - dt.timedelta(hours=1))),
+                peer.received("100002", "B-0", "50.00", stamp(now - dt.timedelta(hours=3))),
+            ]
+        )
+    )
+    services.forecast_pass()  # today's spend stored for everyone
+    pay(other_company, "3", "25.00")  # after the pass: the balance is live
+    expected = {
+        company.pk: Decimal("500.00"),
+        other_company.pk: Decimal("-25.00"),  # −1000 + 650 + 25 + 300 (the 50 is inside)
+        third.pk: Decimal("0.00"),
+    }
+    for client in (company, other_company, third):
+        with CaptureQueriesContext(connection) as queries:
+            forecast = client_forecast(client)
+        assert forecast.balance == expected[client.pk] == client_balance(client=client)
+        assert len(queries) == (2 if client == other_company else 1), client
+
+
 def _spending(company, subscribe, public_tariff, balance: str) -> None:
     subscribe(company, public_tariff)
     pay(company, f"t-{balance}", balance)
