@@ -10,6 +10,7 @@ import io
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from kabinet.conftest import browser_login
 from kabinet.exchange.models import OutboxRecord
@@ -48,8 +49,10 @@ def test_a_company_labels_its_calls_and_billing_turns_it_on(
     page.select_option("select[name=category]", label="Delivery")
     text = page.locator("input[name=display_text]")
     text.fill("Балтийская логистика")
-    assert "20 of 32" in page.locator("[data-label-counter]").inner_text()
-    assert page.locator("[data-label-preview-text]").inner_text() == "Балтийская логистика"
+    # The page's script may start after the fill (the click does not wait for it); it
+    # counts what the field holds when it starts, so wait for its figures.
+    expect(page.locator("[data-label-counter]")).to_contain_text("20 of 32")
+    expect(page.locator("[data-label-preview-text]")).to_have_text("Балтийская логистика")
     text.fill("Балтийская логистика 😀")
     assert page.locator("[data-label-bad]").is_visible()
     text.fill("Балтийская логистика")
