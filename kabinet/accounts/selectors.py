@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
+from kabinet.lib.prepared import prepared
+
 from .models import Client, Membership, MembershipRole, User
 
 
@@ -12,6 +16,12 @@ def is_company_admin(user: User, client: Client) -> bool:
     ).exists()
 
 
+@prepared
+def _company_users(client_id: int) -> QuerySet[User]:
+    return User.objects.filter(membership__client_id=client_id, is_active=True)
+
+
 def company_users(client: Client) -> list[User]:
-    """The company's active users: who hears of what happens to its contract."""
-    return list(User.objects.filter(membership__client=client, is_active=True))
+    """The company's active users: who hears of what happens to its contract (compiled
+    once: every payment tells them)."""
+    return _company_users.models(client_id=client.pk)

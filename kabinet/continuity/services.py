@@ -294,15 +294,20 @@ def _end(credit: PromisedPayment, *, reason: str, at: dt.datetime) -> None:
     )
 
 
-def credit_cover(*, client_id: int, amount: Decimal, at: dt.datetime) -> None:
-    """A payment reached the balance: it pays back the open (or an overdue) promised payment.
-    Runs in the payment's transaction."""
-    credits = list(
+@prepared
+def _credits_to_cover(client_id: int) -> QuerySet[PromisedPayment]:
+    return (
         PromisedPayment.objects.select_for_update()
         .select_related("client")
         .filter(client_id=client_id, status__in=[CreditStatus.OPEN, CreditStatus.EXPIRED])
         .order_by("granted_at")
     )
+
+
+def credit_cover(*, client_id: int, amount: Decimal, at: dt.datetime) -> None:
+    """A payment reached the balance: it pays back the open (or an overdue) promised payment.
+    Runs in the payment's transaction."""
+    credits = _credits_to_cover.models(client_id=client_id)
     remaining = amount
     for credit in credits:
         if remaining <= 0:

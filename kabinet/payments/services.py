@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from kabinet.accounts.models import Client, User
 from kabinet.audit.services import audit_record, audit_snapshot
 from kabinet.lib.money import format_money
+from kabinet.lib.prepared import prepared
 
 from .gateway import GatewayAnswer, GatewayUnavailable
 from .models import (
@@ -334,6 +336,12 @@ def _find_for_snapshot(snap: Snapshot) -> tuple[Payment | None, bool]:
     return payment, False
 
 
+@prepared
+def _event_seen(event_id: str) -> QuerySet[GatewayMessage, Any]:
+    """The gateway event already applied (compiled once: every notification asks)."""
+    return GatewayMessage.objects.filter(event_id=event_id).values("id")[:1]
+
+
 def payment_receive_event(*, body: bytes) -> EventResult:
     """Apply one verified gateway notification, in the caller's transaction.
 
@@ -358,7 +366,7 @@ def payment_receive_event(*, body: bytes) -> EventResult:
                 "unknown_payment",
                 **ids,
             )
-        if GatewayMessage.objects.filter(event_id=event_id).exists():
+        if _event_seen.values(event_id=event_id):
             return EventResult(200, {"received": True}, "duplicate", payment, **ids)
         problem = (
             mismatch(payment, snap)

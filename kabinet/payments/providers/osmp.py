@@ -37,6 +37,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy
@@ -44,6 +45,7 @@ from django.utils.translation import gettext_lazy
 from kabinet.accounts.models import Client
 from kabinet.core.ratelimit import Limit, ratelimit_take
 from kabinet.core.security import address_in, client_address, security_event
+from kabinet.lib.prepared import prepared
 
 from .. import agents
 
@@ -91,6 +93,12 @@ class Answer:
         return "".join(parts).encode("utf-8")
 
 
+@prepared
+def _client(number: str) -> QuerySet[Client]:
+    """The account's contract (compiled once: every check and pay asks)."""
+    return Client.objects.filter(contract_number=number).order_by("pk")[:1]
+
+
 def parse_sum(value: str) -> Decimal | None:
     """``10``, ``10.4``, ``10.45``: digits with a dot and at most two decimals."""
     if not _SUM_RE.fullmatch(value):
@@ -124,7 +132,8 @@ def process(params: dict[str, str]) -> Answer:
         return Answer(OTHER, "sum must have a dot and at most two decimals", txn_id=txn_id)
     if command == "pay" and not _valid_date(params.get("txn_date", "")):
         return Answer(OTHER, "txn_date must be YYYYMMDDHHMMSS", txn_id=txn_id)
-    client = Client.objects.filter(contract_number=account).first()
+    found = _client.models(number=account)
+    client = found[0] if found else None
     if client is None:
         return Answer(NO_ACCOUNT, "account not found", txn_id=txn_id)
     # A suspended contract can pay: that is how its service comes back.

@@ -10,11 +10,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from kabinet.accounts.models import Client
 from kabinet.exchange.models import OutboxRecord
+from kabinet.lib.prepared import prepared
 
 from ..models import (
     Channel,
@@ -155,9 +157,8 @@ def _terminal_accept(number: str, amount: Decimal, receipt: str, date: str) -> T
         existing = _by_receipt(receipt)
         if existing is not None:
             return _replay(existing, number, amount)
-        client = (
-            Client.objects.select_for_update(of=("self",)).filter(contract_number=number).first()
-        )
+        found = _client_locked.models(number=number)
+        client = found[0] if found else None
         if client is None:
             return _answer(Code.ACCOUNT_NOT_FOUND, "account not found")
         if client.is_closed:
@@ -183,13 +184,29 @@ def _terminal_accept(number: str, amount: Decimal, receipt: str, date: str) -> T
         return _answer(Code.OK, "OK", payment)
 
 
-def _by_receipt(receipt: str) -> Payment | None:
+@prepared
+def _payment_locked(receipt: str) -> QuerySet[Payment]:
     return (
         Payment.objects.select_for_update(of=("self",))
         .select_related("client")
         .filter(receipt=receipt)
-        .first()
+        .order_by("pk")[:1]
     )
+
+
+@prepared
+def _client_locked(number: str) -> QuerySet[Client]:
+    return (
+        Client.objects.select_for_update(of=("self",))
+        .filter(contract_number=number)
+        .order_by("pk")[:1]
+    )
+
+
+def _by_receipt(receipt: str) -> Payment | None:
+    """The payment of a receipt, locked (compiled once: every terminal request asks)."""
+    found = _payment_locked.models(receipt=receipt)
+    return found[0] if found else None
 
 
 def _replay(payment: Payment, number: str, amount: Decimal) -> TerminalAnswer:
