@@ -26,6 +26,7 @@ from kabinet.catalog.models import Service, Tariff
 from kabinet.core.forms import add_service_errors
 from kabinet.core.jinja import render_rows
 from kabinet.core.security import safe_next_url
+from kabinet.lib.prepared import prepared
 from kabinet.lib.uploads import private_file_response
 
 from . import selectors, services
@@ -97,14 +98,18 @@ def _filtered_queue(form: QueueFilterForm, user: Any) -> QuerySet[ServiceRequest
     return qs
 
 
+# The catalog's and the rules' few rows, read whole by every queue page: compiled once.
+_all_services = prepared(lambda: Service.objects.order_by())
+_all_tariffs = prepared(lambda: Tariff.objects.order_by())
+_all_rules = prepared(lambda: Rule.objects.order_by())
+
+
 def _attach(rows: list[ServiceRequest]) -> list[ServiceRequest]:
     """The page's services, tariffs and rules, each table read whole in one query (they are
     the catalog's and the rules' few rows), so the queries are the same for any page."""
-    services, tariffs, rules = (
-        Service.objects.in_bulk(),
-        Tariff.objects.in_bulk(),
-        Rule.objects.in_bulk(),
-    )
+    services = {s.pk: s for s in _all_services.models()}
+    tariffs = {t.pk: t for t in _all_tariffs.models()}
+    rules = {r.pk: r for r in _all_rules.models()}
     for row in rows:
         if row.service_id in services:
             row.service = services[row.service_id]
