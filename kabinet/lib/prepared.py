@@ -98,7 +98,10 @@ class Prepared(Generic[M]):
         with connections[compiled.queryset.db].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        return compiled, list(compiled.compiler.results_iter(results=[rows]))
+        compiler = compiled.compiler
+        if compiler.has_extra_select:  # columns added for DISTINCT's ordering: not returned
+            rows = [row[: compiler.col_count] for row in rows]
+        return compiled, list(compiler.results_iter(results=[rows]))
 
     def values(self, **kwargs: int | str) -> list[dict[str, Any]]:
         """The rows of a ``.values()`` queryset, as dicts."""

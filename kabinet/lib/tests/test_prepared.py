@@ -127,3 +127,24 @@ def test_wrong_arguments_are_refused(client_user):
     # The SQL carries "start%", not the argument: refused rather than compiled wrongly.
     with pytest.raises(PreparedQueryError, match="not a plain parameter"):
         by_email_start.models(start="client")
+
+
+def test_distinct_with_ordering_columns_gives_the_querysets_rows(company, other_company):
+    # DISTINCT ordered by a related column adds that column to the SELECT; it is not a
+    # value of the row.
+    @prepared
+    def names(manager_id):
+        return (
+            Client.objects.filter(manager_id=manager_id)
+            .order_by("manager__email", "name")
+            .distinct()
+            .values("name")
+        )
+
+    manager_id = company.manager_id
+    assert names.values(manager_id=manager_id) == list(
+        Client.objects.filter(manager_id=manager_id)
+        .order_by("manager__email", "name")
+        .distinct()
+        .values("name")
+    )
