@@ -74,9 +74,9 @@ def test_fees_and_three_months_of_usage(peer, company, subscribe, public_tariff)
     assert f.balance == Decimal("10000.00") == client_balance(client=company)
 
 
-def test_one_balance_in_batch_and_alone(peer, company, other_company, make_client):
-    """The pass's batch figure is the screens' figure, for every kind of client."""
-    third = make_client("100003")
+def _site_and_billing_money(peer, company, other_company) -> None:
+    """500 paid on the site by the first client; for the second, 650 paid on the site and a
+    snapshot of −1000 two hours ago, with billing's own 300 after it and 50 before it."""
     pay(company, "1", "500.00")
     pay(other_company, "2", "650.00")
     now = timezone.now().replace(microsecond=0)
@@ -89,6 +89,12 @@ def test_one_balance_in_batch_and_alone(peer, company, other_company, make_clien
             ]
         )
     )
+
+
+def test_one_balance_in_batch_and_alone(peer, company, other_company, make_client):
+    """The pass's batch figure is the screens' figure, for every kind of client."""
+    third = make_client("100003")
+    _site_and_billing_money(peer, company, other_company)
     clients = [company, other_company, third]
     batch = balances_for(clients)
     for client in clients:
@@ -106,18 +112,7 @@ def test_a_screens_balance_is_the_one_balance_in_two_queries(
     screen, for a client with a snapshot (the site's payments and billing's own receipts
     before and after it) and for clients without one."""
     third = make_client("100003")
-    pay(company, "1", "500.00")
-    pay(other_company, "2", "650.00")
-    now = timezone.now().replace(microsecond=0)
-    import_bytes(
-        peer.package(
-            [
-                peer.snapshot("100002", "-1000.00", stamp(now - dt.timedelta(hours=2))),
-                peer.received("100002", "B-1", "300.00", stamp(now - dt.timedelta(hours=1))),
-                peer.received("100002", "B-0", "50.00", stamp(now - dt.timedelta(hours=3))),
-            ]
-        )
-    )
+    _site_and_billing_money(peer, company, other_company)
     services.forecast_pass()  # today's spend stored for everyone
     pay(other_company, "3", "25.00")  # after the pass: the balance is live
     expected = {
