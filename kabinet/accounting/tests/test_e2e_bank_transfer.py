@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from billingsim.cli import main as billingsim
 from kabinet.accounting.models import Invoice, InvoiceStatus, Statement
@@ -44,12 +45,12 @@ def test_invoice_paid_by_bank_transfer_and_the_quarter_reconciled(
     page.goto(base + "/cabinet/payments/")
     page.get_by_test_id("invoices-link").click()
     page.get_by_test_id("invoice-new").click()
-    assert page.get_by_test_id("suggestion").is_visible()
+    expect(page.get_by_test_id("suggestion")).to_be_visible()
     page.fill("input[name=amount]", "7 350,50")
     page.locator("[data-testid=invoice-form] button[type=submit]").click()
     page.wait_for_url(re.compile(r"/cabinet/invoices/[0-9a-f-]{36}/$"))
     invoice = Invoice.objects.filter(status=InvoiceStatus.ISSUED).get(amount=Decimal("7350.50"))
-    assert page.get_by_test_id("invoice-qr").locator("svg").is_visible()
+    expect(page.get_by_test_id("invoice-qr").locator("svg")).to_be_visible()
     assert invoice.number in page.inner_text("h1")
     with page.expect_download() as download:
         page.get_by_test_id("invoice-pdf").click()
@@ -81,7 +82,7 @@ def test_invoice_paid_by_bank_transfer_and_the_quarter_reconciled(
     # The invoice shows paid; the bank payment is in the history; the balance moved once.
     page.reload()
     assert page.get_by_test_id("invoice-status").inner_text() == "Paid"
-    assert page.get_by_test_id("invoice-qr").count() == 0
+    expect(page.get_by_test_id("invoice-qr")).to_have_count(0)
     payment = Payment.objects.get(reference="5521")
     assert payment.channel == "bank" and payment.amount == Decimal("7350.50")
     assert client_balance(client=payment.client) == balance_before + Decimal("7350.50")
@@ -96,7 +97,7 @@ def test_invoice_paid_by_bank_transfer_and_the_quarter_reconciled(
     page.wait_for_url(re.compile(r"/cabinet/statements/[0-9a-f-]{36}/$"))
     statement = Statement.objects.get()
     assert statement.closing == statement.opening + statement.credit - statement.debit
-    assert page.get_by_test_id("statement-closing").is_visible()
+    expect(page.get_by_test_id("statement-closing")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_test_id("statement-pdf").click()
     assert download.value.suggested_filename.startswith("reconciliation-")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from kabinet.accounts.models import Role, TwoFactor
 from kabinet.conftest import PASSWORD, browser_login
@@ -25,7 +26,7 @@ def test_manager_enrols_from_the_qr_page_then_signs_in_with_a_code(
     browser_login(page, base, manager.email, PASSWORD)
     # Required for staff: the cabinet opens only after the set-up.
     page.wait_for_url("**/account/two-factor/setup/**")
-    assert page.get_by_test_id("setup-required").is_visible()
+    expect(page.get_by_test_id("setup-required")).to_be_visible()
     qr = page.get_by_test_id("qr").locator("svg")
     box = qr.bounding_box()
     assert box is not None and box["width"] > 150 and box["height"] > 150
@@ -35,8 +36,8 @@ def test_manager_enrols_from_the_qr_page_then_signs_in_with_a_code(
     page.fill("input[name=code]", totp(key))
     page.get_by_test_id("confirm-setup").click()
     page.wait_for_load_state()
-    assert page.get_by_test_id("twofactor-on").is_visible()
-    assert page.get_by_test_id("recovery-codes").locator("li").count() == 10
+    expect(page.get_by_test_id("twofactor-on")).to_be_visible()
+    expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
     page.get_by_test_id("continue").click()
     page.wait_for_url("**/manager/")
     assert TwoFactor.objects.get(user=manager).is_enabled

@@ -35,7 +35,7 @@ def test_the_demo_client_reads_filters_pages_and_exports_its_calls(
     month = f"{last[0]:04d}-{last[1]:02d}"
     page.goto(f"{base}/cabinet/calls/?month={month}")
     assert int(page.get_by_test_id("total-calls").inner_text()) >= 200
-    assert page.get_by_test_id("calls-chart").count() == 1
+    expect(page.get_by_test_id("calls-chart")).to_have_count(1)
     first_page = page.get_by_test_id("calls").inner_text()
     with page.expect_navigation():
         page.get_by_test_id("next-page").click()

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from kabinet.conftest import browser_login
 
@@ -37,7 +38,7 @@ def test_manager_builds_a_service_and_changes_prices_seeing_whom_it_touches(live
     page.fill("#id_max_value", "100")
     page.check("#id_client_editable")
     page.click("form.form button[type=submit]")
-    assert page.locator("td.mono", has_text="participants").count() == 1
+    expect(page.locator("td.mono", has_text="participants")).to_have_count(1)
 
     page.click("text=New tariff")
     page.fill("#id_code", "conf-team")
@@ -85,7 +86,7 @@ def test_client_changes_settings_and_files_a_request_for_the_rest(live_server, p
     messages = page.locator(".messages").inner_text()
     assert "Changes are applied." in messages
     assert "request #" in messages
-    assert not page.locator("#id_caller_id").is_checked()
+    expect(page.locator("#id_caller_id")).not_to_be_checked()
     assert page.locator("#id_lines").input_value() == "8"  # waits for approval
     # A wrong value is explained and changes nothing.
     page.fill("#id_lines", "500")

@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from kabinet.conftest import PASSWORD, browser_login
 from kabinet.notifications.models import TelegramLink
@@ -50,7 +51,7 @@ def test_link_telegram_and_ask_the_bot(live_server, page, client_user, settings)
     link = page.get_by_test_id("telegram-deep-link")
     href = link.get_attribute("href")
     assert href and href.startswith("https://t.me/kabinet_test_bot?start=")
-    assert page.get_by_test_id("telegram-deep-link-box").locator("svg").count() == 1
+    expect(page.get_by_test_id("telegram-deep-link-box").locator("svg")).to_have_count(1)
     axe = Axe()
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from kabinet.conftest import browser_login
 from kabinet.continuity.models import Autopay, AutopayCharge, AutopayStatus
@@ -106,4 +107,4 @@ def test_card_client_turns_autopay_on_is_charged_once_and_turns_it_off(
     assert "Autopay is off and the card is forgotten." in page.inner_text("main")
     autopay.refresh_from_db()
     assert autopay.status == AutopayStatus.OFF and autopay.method_id == ""
-    assert page.get_by_test_id("autopay-form").count() == 1
+    expect(page.get_by_test_id("autopay-form")).to_have_count(1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from kabinet.conftest import browser_login
 from kabinet.continuity.models import PromisedPayment
@@ -35,7 +36,7 @@ def test_low_balance_client_takes_one_and_cannot_take_a_second(
     assert "is granted" in page.inner_text("main")
     credit = PromisedPayment.objects.get()
     assert page.get_by_test_id("credit-left").inner_text().startswith("640.00")
-    assert not page.get_by_test_id("credit-form").count()  # no second one while it is open
+    expect(page.get_by_test_id("credit-form")).to_have_count(0)  # no second one while it is open
     record = OutboxRecord.objects.get(type="credit.promised")
     assert record.data["credit_id"] == str(credit.pk) and record.data["contract"] == "100004"
 

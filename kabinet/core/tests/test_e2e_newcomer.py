@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from kabinet.conftest import browser_login
 
@@ -28,7 +29,7 @@ def test_newcomer_signs_in_as_demo_client_and_switches_language(live_server, pag
     page.locator(".topbar-actions .hide-sm button[value=en]").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.locator(".sidebar").get_by_text("Overview").is_visible()
+    expect(page.locator(".sidebar").get_by_text("Overview")).to_be_visible()
     page.goto(live_server.url + "/cabinet/company/")
     assert page.locator("h1").inner_text() == "Company and users"
 
@@ -40,9 +41,9 @@ def test_phone_layout_has_a_menu_button(live_server, browser):
     browser_login(page, live_server.url, "manager@kabinet.test", "demo12345")
     page.wait_for_url("**/manager/")
     sidebar = page.locator("#sidebar")
-    assert not sidebar.is_visible()
+    expect(sidebar).to_be_hidden()
     page.locator(".topbar [data-nav-toggle]").click()
-    assert sidebar.is_visible()
+    expect(sidebar).to_be_visible()
     # Nothing sticks out sideways on a phone.
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390

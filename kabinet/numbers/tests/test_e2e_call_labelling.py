@@ -54,7 +54,7 @@ def test_a_company_labels_its_calls_and_billing_turns_it_on(
     expect(page.locator("[data-label-counter]")).to_contain_text("20 of 32")
     expect(page.locator("[data-label-preview-text]")).to_have_text("Балтийская логистика")
     text.fill("Балтийская логистика 😀")
-    assert page.locator("[data-label-bad]").is_visible()
+    expect(page.locator("[data-label-bad]")).to_be_visible()
     text.fill("Балтийская логистика")
     page.get_by_label("+7 812 400-10-02").uncheck()
     page.locator("input[name=consent]").check()
@@ -63,7 +63,7 @@ def test_a_company_labels_its_calls_and_billing_turns_it_on(
     assert "The application is filed" in page.inner_text("main")
     version = CallLabelVersion.objects.get()
     assert (version.status, version.numbers) == (LabelStatus.MODERATION, ["78124001001"])
-    assert page.get_by_test_id("label-pending").count() == 1
+    expect(page.get_by_test_id("label-pending")).to_have_count(1)
 
     page.context.clear_cookies()
     page.context.add_cookies([{"name": "kabinet_language", "value": "en", "url": base}])
