@@ -7,15 +7,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from kabinet.lib.prepared import prepared
+from kabinet.notifications.selectors import unread_of_user
 
 from .models import User
 
 
 @prepared
 def _signed_in(user_id: int) -> QuerySet[User]:
-    return User._default_manager.select_related("membership__client__manager").filter(pk=user_id)[
-        :1
-    ]
+    return (
+        User._default_manager.select_related("membership__client__manager")
+        .annotate(unread_notifications=unread_of_user())
+        .filter(pk=user_id)[:1]
+    )
 
 
 class EmailBackend(ModelBackend):
@@ -44,7 +47,8 @@ class EmailBackend(ModelBackend):
     def get_user(self, user_id: Any) -> User | None:
         """The signed-in user of every request, with a client's company in the same query:
         the access guard, the layout and most cabinet views read ``user.membership.client``
-        (two more queries on every page otherwise)."""
+        (two more queries on every page otherwise), and the bell's unread count
+        (``user.unread_notifications``; a view that marks notifications read refreshes it)."""
         try:
             pk = int(user_id)
         except (TypeError, ValueError):

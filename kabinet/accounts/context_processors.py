@@ -39,8 +39,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         if namespace == "help":
             help_cabinet = (match.kwargs.get("cabinet") if match else None) or help_cabinet
         context["help_url"] = f"/help/{help_cabinet}/screen/{context['screen_name'] or 'index'}/"
-        # One indexed count query per page, not a list.
-        context["unread_notifications"] = unread_count(user.pk)
+        # Read with the signed-in user (accounts.backends); a query of its own otherwise.
+        unread = getattr(user, "unread_notifications", None)
+        context["unread_notifications"] = unread_count(user.pk) if unread is None else unread
         if user.role == Role.CLIENT:
             membership = getattr(user, "membership", None)
             context["current_client"] = membership.client if membership else None

@@ -206,7 +206,11 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+    count = qs.update(read_at=timezone.now())
+    if count and getattr(user, "unread_notifications", None) is not None:
+        # The count read with the signed-in user is stale now: the page counts again.
+        user.unread_notifications = None
+    return count
 
 
 def notification_set_preferences(

@@ -210,3 +210,30 @@ def test_written_text_with_percent_signs_is_shown_as_written(client_user):
     )
     assert notice.title == "Your contract 100001 is suspended"
     assert notice.body == "Скидка 50%d, %(contract)s и %s остаются как есть"
+
+
+def test_the_bell_count_is_read_with_the_signed_in_user(
+    as_client, client_user, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kabinet.accounts.backends import EmailBackend
+    from kabinet.notifications.services import notification_mark_read
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first, _second = send([client_user]) + send([client_user], title="Второе")
+    with CaptureQueriesContext(connection) as queries:
+        page = as_client.get("/cabinet/")
+    assert 'data-testid="unread-count">2<' in page.content.decode()
+    counts = [q["sql"] for q in queries if q["sql"].startswith('SELECT COUNT("notifications')]
+    assert counts == []  # no query of its own: it came with the user
+
+    # A view that marks notices read and renders in the same request counts again.
+    user = EmailBackend().get_user(client_user.pk)
+    assert user.unread_notifications == 2
+    assert notification_mark_read(user=user, ids=[first.pk]) == 1
+    assert user.unread_notifications is None
+    response = as_client.post("/account/notifications/read/", {"id": [first.pk]}, follow=True)
+    assert response.context["unread_notifications"] == 1
+    assert 'data-testid="unread-count">1<' in response.content.decode()
