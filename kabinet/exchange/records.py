@@ -47,6 +47,9 @@ def _text(limit: int = MAX_TEXT, *, empty: bool = False) -> Callable[[Any], Any]
             raise RecordError("must not be empty")
         if len(value) > limit:
             raise RecordError(f"is longer than {limit} characters")
+        if "\x00" in value:
+            # JSON allows it; PostgreSQL cannot store it in text.
+            raise RecordError("must not contain the NUL character (\\u0000)")
         return value
 
     return check

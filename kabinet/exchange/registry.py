@@ -84,6 +84,7 @@ class RecordRejected(Exception):
 Check = Callable[[ScanContext, Record], "str | None"]
 Apply = Callable[[ApplyContext, list[tuple[int, Record]]], None]
 Finish = Callable[[ApplyContext], int]
+Close = Callable[[ApplyContext], None]
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class InboundType:
     any_order: bool = False
     finish: Finish | None = None
     staged: bool = False
+    close: Close | None = None
 
 
 _inbound: dict[str, InboundType] = {}
@@ -110,6 +112,7 @@ def register_inbound(
     any_order: bool = False,
     finish: Finish | None = None,
     staged: bool = False,
+    close: Close | None = None,
 ) -> None:
     """Accept billing→website records of type ``name`` (every type must carry ``contract``).
 
@@ -128,6 +131,11 @@ def register_inbound(
     writes the fresh ones and returns how many it skipped. Such a type writes only its own
     rows, so it is applied in any order. For types whose packages are millions of records:
     the claim and the writes are a few statements over all of them, in index order.
+
+    ``close``: called when the import ends, applied or rejected, still inside its
+    transaction, when records of this type were applied: a type that writes in the
+    background (on the import's connection, from a thread) waits for it to stop here, so that
+    nothing of the import runs after its transaction is committed or rolled back.
     """
     if staged and finish is None:
         raise ValueError(f"staged record type {name!r} needs a finish step")
@@ -144,6 +152,7 @@ def register_inbound(
         any_order=any_order or staged,
         finish=finish,
         staged=staged,
+        close=close,
     )
     SCHEMAS[name] = dict(fields)
 

@@ -418,6 +418,13 @@ class _Applier:
             self.types.add(name)
         self.applied += len(fresh) + len(staged)
 
+    def close(self) -> None:
+        """The import is ending, applied or not: the types that work in the background stop."""
+        for name in sorted(self.types):
+            close = inbound_type(name).close
+            if close is not None:
+                close(self.ctx)
+
     def finish(self) -> None:
         """What the applied types set aside for the end of the package."""
         for name in sorted(self.types):
@@ -473,27 +480,30 @@ def _apply(
                 **meta,
             )
             applier = _Applier(package, known)
-            scan = _Scan()
-            rejected: RecordRejected | None = None
-            for batch in _checked_batches(reader, known, scan):
-                if scan.error_count or rejected is not None:
-                    # The package will be rejected: the rest is only read for the report.
-                    continue
-                try:
-                    applier.batch(batch)
-                except RecordRejected as exc:
-                    rejected = exc
-                if progress is not None:
-                    progress(scan.count)
-            verdict = _damaged(manifest, scan) or _wrong_lines(scan)
-            if verdict is not None:
-                raise _Rollback(verdict.reason)
-            if rejected is not None:
-                raise _Rollback(str(rejected))
             try:
-                applier.finish()
-            except RecordRejected as exc:
-                raise _Rollback(str(exc)) from exc
+                scan = _Scan()
+                rejected: RecordRejected | None = None
+                for batch in _checked_batches(reader, known, scan):
+                    if scan.error_count or rejected is not None:
+                        # The package will be rejected: the rest is only read for the report.
+                        continue
+                    try:
+                        applier.batch(batch)
+                    except RecordRejected as exc:
+                        rejected = exc
+                    if progress is not None:
+                        progress(scan.count)
+                verdict = _damaged(manifest, scan) or _wrong_lines(scan)
+                if verdict is not None:
+                    raise _Rollback(verdict.reason)
+                if rejected is not None:
+                    raise _Rollback(str(rejected))
+                try:
+                    applier.finish()
+                except RecordRejected as exc:
+                    raise _Rollback(str(exc)) from exc
+            finally:
+                applier.close()
             confirmed = ExchangePackage.objects.filter(
                 direction=Direction.SITE_TO_BILLING,
                 status=PackageStatus.EXPORTED,

@@ -209,7 +209,7 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     count = qs.update(read_at=timezone.now())
     if count and getattr(user, "unread_notifications", None) is not None:
         # The count read with the signed-in user is stale now: the page counts again.
-        user.unread_notifications = None
+        user.unread_notifications = None  # type: ignore[attr-defined]  # an annotation
     return count
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
+from kabinet.calls import inbound
 from kabinet.calls.models import Call, CallDay
 from kabinet.exchange import services as exchange_services
 from kabinet.exchange.models import ExchangePackage, ImportedRecord
@@ -162,8 +163,16 @@ def test_a_call_id_twice_in_one_batch_rejects_the_package(peer, company):
     assert nothing_stored()
 
 
-def test_a_call_id_twice_in_different_batches_rejects_the_package(peer, company, monkeypatch):
+# A chunk of 2 calls: each chunk is written (in a thread, on PostgreSQL) while the next is read.
+CHUNKS = [2, inbound.CHUNK]
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_a_call_id_twice_in_different_batches_rejects_the_package(
+    peer, company, monkeypatch, chunk
+):
     monkeypatch.setattr(exchange_services, "BATCH", 2)
+    monkeypatch.setattr(inbound, "CHUNK", chunk)
     records = [call(peer, f"X{i}") for i in range(5)] + [call(peer, "X1")]
     result = import_bytes(peer.package(records))
     assert not result.ok
@@ -191,10 +200,11 @@ def test_a_record_seen_before_is_skipped_not_a_duplicate(peer, company):
     assert Call.objects.count() == 2
 
 
-@pytest.mark.parametrize("batch", [2, 1000])
+@pytest.mark.parametrize(("batch", "chunk"), [(2, 2), (2, inbound.CHUNK), (1000, inbound.CHUNK)])
 def test_a_record_twice_in_one_package_applies_once_not_a_duplicate(
-    peer, company, monkeypatch, batch
+    peer, company, monkeypatch, batch, chunk
 ):
+    monkeypatch.setattr(inbound, "CHUNK", chunk)
     monkeypatch.setattr(exchange_services, "BATCH", batch)
     record = call(peer, "A")
     result = import_bytes(peer.package([record, call(peer, "B"), record, call(peer, "C")]))
@@ -204,8 +214,10 @@ def test_a_record_twice_in_one_package_applies_once_not_a_duplicate(
     assert CallDay.objects.aggregate(n=Sum("calls"))["n"] == 3
 
 
-def test_many_batches_of_many_months_are_all_stored(peer, company, monkeypatch):
+@pytest.mark.parametrize("chunk", [5, 14, inbound.CHUNK])
+def test_many_batches_of_many_months_are_all_stored(peer, company, monkeypatch, chunk):
     monkeypatch.setattr(exchange_services, "BATCH", 7)
+    monkeypatch.setattr(inbound, "CHUNK", chunk)
     records = [
         call(peer, f"M{i}", started_at=f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z")
         for i in range(50)
@@ -215,8 +227,13 @@ def test_many_batches_of_many_months_are_all_stored(peer, company, monkeypatch):
     assert Call.objects.count() == 50
 
 
-def test_memory_does_not_grow_with_the_package(peer, company):
+def test_memory_does_not_grow_with_the_package(peer, company, monkeypatch):
     import tracemalloc
+
+    from kabinet.calls import inbound
+
+    # Calls are held a chunk at a time (200,000 in production; 1,000 here).
+    monkeypatch.setattr(inbound, "CHUNK", 1000)
 
     peaks = []
     for size, start in ((1500, 0), (6000, 10_000)):
@@ -230,7 +247,7 @@ def test_memory_does_not_grow_with_the_package(peer, company):
         tracemalloc.stop()
         assert result.ok, result.report
     assert Call.objects.count() == 7500
-    # Four times the records, about the same peak: a batch at a time, never the package.
+    # Four times the records, about the same peak: a chunk at a time, never the package.
     assert peaks[1] < peaks[0] * 1.5, peaks
 
 
@@ -272,3 +289,39 @@ def test_imports_add_their_calls_to_the_days_as_a_rebuild_would(peer, company, m
     assert _cells() == imported
     days_rebuild()
     assert _cells() == imported
+
+
+def test_a_duplicate_found_while_the_next_chunk_is_read_leaves_nothing(peer, company, monkeypatch):
+    """A chunk's duplicate is found by the statements that write it, while this process
+    reads the next chunk: the rejection names its line, the lines after it are still read
+    for the report, and nothing of any chunk stays."""
+    assert import_bytes(peer.package([call(peer, "OLD")])).ok
+    monkeypatch.setattr(exchange_services, "BATCH", 2)
+    monkeypatch.setattr(inbound, "CHUNK", 4)
+    records = [call(peer, f"N{i}") for i in range(6)] + [call(peer, "OLD")]
+    records += [call(peer, f"P{i}") for i in range(9)]
+    result = import_bytes(peer.package(records, sequence=2))
+    assert not result.ok
+    assert result.report == "line 7: call_id 'OLD' is already stored (from an earlier package)"
+    assert list(Call.objects.values_list("call_id", flat=True)) == ["OLD"]
+    assert CallDay.objects.aggregate(n=Sum("calls"))["n"] == 1
+    assert ImportedRecord.objects.count() == 1
+
+
+def test_a_bad_line_after_chunks_were_written_leaves_nothing(peer, company, monkeypatch):
+    monkeypatch.setattr(exchange_services, "BATCH", 2)
+    monkeypatch.setattr(inbound, "CHUNK", 2)
+    records = [call(peer, f"N{i}") for i in range(9)] + [call(peer, "BAD", duration_s=-1)]
+    result = import_bytes(peer.package(records))
+    assert not result.ok
+    assert result.report.startswith("line 10: call.detail: duration_s ")
+    assert nothing_stored()
+    assert not CallDay.objects.exists()
+
+
+def test_a_nul_in_a_call_id_is_a_bad_line(peer, company):
+    result = import_bytes(peer.package([call(peer, "A"), call(peer, "B\x00")]))
+    assert result.report == (
+        "line 2: call.detail: call_id must not contain the NUL character (\\u0000)"
+    )
+    assert nothing_stored()
