@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from kabinet.lib.dates import date_formatter
 from kabinet.lib.money import money_formatter
 
 from .formats import duration
@@ -30,6 +30,7 @@ def days_chart(days: list[Day]) -> SafeString:
     labels = []
     step = 1 if len(days) <= 31 else 7
     money = money_formatter()
+    short_date = date_formatter()
     title = _("%(day)s: %(calls)s calls, %(time)s, %(amount)s")
     for i, day in enumerate(days):
         x = slot * i + (slot - bar) / 2
@@ -42,7 +43,7 @@ def days_chart(days: list[Day]) -> SafeString:
                 f"{height:.1f}",
                 title
                 % {
-                    "day": date_format(day.date, "SHORT_DATE_FORMAT"),
+                    "day": short_date(day.date),
                     "calls": day.calls,
                     "time": duration(day.seconds),
                     "amount": money(day.amount),

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -20,6 +19,7 @@ from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import Client
 from kabinet.accounts.views_cabinet import current_client
 from kabinet.core.jinja import render_rows
+from kabinet.lib.dates import date_formatter
 from kabinet.lib.money import money_formatter
 
 from . import export, formats, selectors
@@ -47,13 +47,14 @@ def display_rows(calls: list[Call]) -> list[Row]:
     directions = {value: str(label) for value, label in CallDirection.choices}
     zones = {value: str(label) for value, label in CallZone.choices}
     money = money_formatter()
+    short_date = date_formatter()
     dates: dict[dt.date, str] = {}  # fifty calls fall on a few days
     rows = []
     for call in calls:
         moment = timezone.localtime(call.started_at)
         day = moment.date()
         if day not in dates:
-            dates[day] = date_format(day, "SHORT_DATE_FORMAT")
+            dates[day] = short_date(day)
         rows.append(
             Row(
                 call_id=call.call_id,

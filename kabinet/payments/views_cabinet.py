@@ -14,13 +14,13 @@ from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.views_cabinet import current_client
 from kabinet.continuity.services import open_credit
 from kabinet.forecast.selectors import client_forecast
+from kabinet.lib.dates import date_formatter
 
 from . import selectors, services
 from .forms import CabinetPayForm
@@ -52,10 +52,11 @@ class PaymentRow:
 def payment_rows(payments: list[Payment]) -> list[PaymentRow]:
     blank = uuid.UUID(int=0)
     receipt = reverse("cabinet:payment_receipt", args=[blank]).replace(str(blank), "{}")
+    created = date_formatter("SHORT_DATETIME_FORMAT")
     return [
         PaymentRow(
             pk=p.pk,
-            created=date_format(timezone.localtime(p.created_at), "SHORT_DATETIME_FORMAT"),
+            created=created(timezone.localtime(p.created_at)),
             way=p.get_channel_display(),
             autopay=p.autopay,
             reference=p.reference,
