@@ -117,27 +117,20 @@ def days_add(calls: Iterable[CallTuple]) -> int:
     return len(rows)
 
 
-def days_from(
-    table: str, *, cursor: Any = None, select: tuple[str, list[Any]] | None = None
-) -> int:
+def days_from(table: str) -> int:
     """Add the calls of ``table`` — the calls table's columns, freshly stored calls (the
     import's stage) — to their days' cells, in one statement and in the cells' key order
-    (one pass along their index, not a jump per cell); the cells written. ``cursor`` and
-    ``select`` (``cells_select`` of ``table``, made beforehand) let the import run it on its
-    connection from another thread."""
-    select_sql, params = select or cells_select("1 = 1", table=table)
+    (one pass along their index, not a jump per cell); the cells written."""
+    select, params = cells_select("1 = 1", table=table)
     key = ", ".join(KEY)
-    sql = (
-        # Only this module's table and column names, and the caller's table name.
-        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {select_sql} ORDER BY 1, 2, 3, 4, 5, 6 "
-        f"ON CONFLICT ({key}) DO UPDATE SET {_ADDED}"
-    )
-    if cursor is not None:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
-    with connection.cursor() as own:
-        own.execute(sql, params)
-        return int(own.rowcount)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Only this module's table and column names, and the caller's table name.
+            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {select} ORDER BY 1, 2, 3, 4, 5, 6 "
+            f"ON CONFLICT ({key}) DO UPDATE SET {_ADDED}",
+            params,
+        )
+        return cursor.rowcount
 
 
 def calls_store(calls: Sequence[Call], *, batch_size: int = 1000) -> None:

@@ -1,13 +1,14 @@
 """``call.detail`` (specs/billing-exchange.md, December 2026): one rated call of a client.
 
 Validation is per line in the exchange's pass (fields below). A package of calls is then
-written as sets, not record by record: each batch is copied into a table of the import's
-transaction (the stage), and at the end of the package a few statements claim the record
-ids, find a ``call_id`` twice in the package or already stored, store the calls and add
-them to their days — each in key order, so a million calls walk each index once instead of
-jumping about it a million times. A duplicate rolls the whole package back and rejects it
-with the line (registry.RecordRejected). Memory does not grow with the package: the stage
-is the database's.
+written as sets, not record by record, a chunk at a time (``_Stager``): the chunk's checked
+calls are copied into a table of the import's transaction (the stage), and a few statements
+claim their record ids, find a ``call_id`` twice or already stored, and store the calls in
+the client's index order. On PostgreSQL those statements run in a thread on the import's own
+connection while the next chunk is read and checked, so the database and Python each keep a
+core busy. The day cells of all the package's calls are added once, at the end, in the cells'
+key order. A duplicate rolls the whole package back and rejects it with the line
+(registry.RecordRejected). Memory does not grow with the package: a chunk's text at most.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from kabinet.exchange.records import MAX_ID, Record
 from kabinet.exchange.registry import ApplyContext, RecordRejected, register_inbound
 
 from . import partitions
-from .days import cells_select, days_from
+from .days import days_from
 from .models import Call, CallDirection, CallZone
 
 TYPE = "call.detail"
@@ -87,7 +88,9 @@ _COLUMNS = [
 
 
 STAGE = "calls_import_stage"
-# The call ids and lines of the chunks already written (for the report of a duplicate).
+# The calls of the chunks already written: their days are added once, at the end, in the
+# cells' key order (per chunk, each chunk would walk the cells' index again), and a
+# duplicate of one of them is reported with its line.
 DONE = "calls_import_done"
 _STAGE_COLUMNS = ["record_id", "line", *_COLUMNS]
 _STAGE_TYPES = (
@@ -163,8 +166,6 @@ class _Stager:
         self.seen = 0
         self.thread: threading.Thread | None = None
         self.failure: BaseException | None = None
-        day_select, day_params = cells_select("1 = 1", table=STAGE)
-        self.days = (day_select, day_params)
 
     def add(self, ctx: ApplyContext, run: list[tuple[int, Record]]) -> None:
         new = {partitions.month_of(r.data["started_at"]) for _n, r in run} - self.months
@@ -231,14 +232,14 @@ class _Stager:
                 self.rows = []
         if not self.postgres:
             with connection.cursor() as cursor:
-                self.seen += _write_chunk(cursor, self.package_id, self.days, postgres=False)
+                self.seen += _write_chunk(cursor, self.package_id, postgres=False)
             return
         raw = connection.connection  # the import's connection: its transaction, its stage
 
         def write() -> None:
             try:
                 with raw.cursor() as cursor:
-                    self.seen += _write_chunk(cursor, self.package_id, self.days, postgres=True)
+                    self.seen += _write_chunk(cursor, self.package_id, postgres=True)
             except BaseException as exc:  # raised in the import's thread by _wait
                 self.failure = exc
 
@@ -250,12 +251,10 @@ class _Stager:
         if self.postgres:
             _roomy(cursor)
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({_STAGE_TYPES}) ON COMMIT DROP")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {DONE} (call_id varchar(100), line integer) ON COMMIT DROP"
-            )
+            cursor.execute(f"CREATE TEMPORARY TABLE {DONE} ({_STAGE_TYPES}) ON COMMIT DROP")
         else:
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({_STAGE_TYPES_SQLITE})")
-            cursor.execute(f"CREATE TEMPORARY TABLE {DONE} (call_id text, line integer)")
+            cursor.execute(f"CREATE TEMPORARY TABLE {DONE} ({_STAGE_TYPES_SQLITE})")
 
     def _wait(self) -> None:
         """Wait for the chunk being written; raise what went wrong with it."""
@@ -271,10 +270,16 @@ class _Stager:
             raise failure
 
     def finish(self) -> int:
-        """Write the last chunk; the calls seen before, over the package."""
+        """Write the last chunk and add every call to its day; the calls seen before, over
+        the package."""
         self.flush()
         self._wait()
         if self.created:
+            if self.postgres:
+                # The planner knows nothing of a temporary table until it is analysed.
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ANALYZE {DONE}")
+            days_from(DONE)
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE {STAGE}")
                 cursor.execute(f"DROP TABLE {DONE}")
@@ -372,10 +377,8 @@ def _duplicate(cursor: Any, *, postgres: bool) -> RecordRejected | None:
     return RecordRejected(line, f"call_id {call_id!r} is already stored (from an earlier package)")
 
 
-def _write_chunk(
-    cursor: Any, package_id: int, days: tuple[str, list[Any]], *, postgres: bool
-) -> int:
-    """Claim, check and store the staged chunk and add it to its days; the calls seen
+def _write_chunk(cursor: Any, package_id: int, *, postgres: bool) -> int:
+    """Claim, check and store the staged chunk, and keep it for its days; the calls seen
     before. Plain SQL on ``cursor`` (it may be the import's connection used from a thread)."""
     seen = _claim(cursor, package_id, postgres=postgres)
     duplicate = _duplicate(cursor, postgres=postgres)
@@ -387,8 +390,7 @@ def _write_chunk(
         f"INSERT INTO {CALLS} ({columns}) SELECT {columns} FROM {STAGE} "  # noqa: S608
         "ORDER BY client_id, started_at"
     )
-    days_from(STAGE, cursor=cursor, select=days)
-    cursor.execute(f"INSERT INTO {DONE} (call_id, line) SELECT call_id, line FROM {STAGE}")  # noqa: S608
+    cursor.execute(f"INSERT INTO {DONE} SELECT * FROM {STAGE}")  # noqa: S608
     cursor.execute(f"TRUNCATE {STAGE}" if postgres else f"DELETE FROM {STAGE}")  # noqa: S608
     return seen
 
