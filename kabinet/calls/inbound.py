@@ -105,8 +105,8 @@ _STAGE_TYPES_SQLITE = (
 )
 CALLS = Call._meta.db_table
 RECORDS = ImportedRecord._meta.db_table
-# Calls per chunk: a chunk is written (claimed, checked, stored, added to its days) while
-# the next one is read and checked, PostgreSQL on one core and this process on the other.
+# Calls per chunk: a chunk is written (claimed, checked, stored) while the next one is read
+# and checked, PostgreSQL on one core and this process on the other.
 # Bigger chunks walk the indexes in longer ordered runs; smaller ones start writing sooner
 # and hold less text in memory (about 150 bytes a call).
 CHUNK = 200_000
@@ -256,11 +256,14 @@ class _Stager:
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({_STAGE_TYPES_SQLITE})")
             cursor.execute(f"CREATE TEMPORARY TABLE {DONE} ({_STAGE_TYPES_SQLITE})")
 
-    def _wait(self) -> None:
-        """Wait for the chunk being written; raise what went wrong with it."""
+    def _join(self) -> None:
         if self.thread is not None:
             self.thread.join()
             self.thread = None
+
+    def _wait(self) -> None:
+        """Wait for the chunk being written; raise what went wrong with it."""
+        self._join()
         failure, self.failure = self.failure, None
         if failure is None:
             return
@@ -287,9 +290,7 @@ class _Stager:
 
     def close(self) -> None:
         """The import is over, applied or not: no statement of it may run after this."""
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
+        self._join()
         self.failure = None
 
 

@@ -3,7 +3,6 @@ and the same calls exported as CSV or XLSX."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,17 +47,13 @@ def display_rows(calls: list[Call]) -> list[Row]:
     zones = {value: str(label) for value, label in CallZone.choices}
     money = money_formatter()
     short_date = date_formatter()
-    dates: dict[dt.date, str] = {}  # fifty calls fall on a few days
     rows = []
     for call in calls:
         moment = timezone.localtime(call.started_at)
-        day = moment.date()
-        if day not in dates:
-            dates[day] = short_date(day)
         rows.append(
             Row(
                 call_id=call.call_id,
-                started=f"{dates[day]} {moment:%H:%M:%S}",
+                started=f"{short_date(moment)} {moment:%H:%M:%S}",
                 direction=directions.get(call.direction, call.direction),
                 number=formats.phone(call.number),
                 peer=formats.phone(call.peer) if call.peer else "",

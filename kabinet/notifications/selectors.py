@@ -13,8 +13,8 @@ from kabinet.lib.prepared import prepared
 from .models import Notification
 
 
-@prepared
-def _unread(user_id: int) -> QuerySet[Notification, Any]:
+def _unread_counts(user_id: Any) -> QuerySet[Notification, Any]:
+    """The unread count of ``user_id`` (an id, or ``OuterRef("pk")`` in a user query)."""
     return (
         Notification.objects.filter(user_id=user_id, read_at__isnull=True)
         .order_by()
@@ -25,21 +25,19 @@ def _unread(user_id: int) -> QuerySet[Notification, Any]:
 
 
 @prepared
+def _unread(user_id: int) -> QuerySet[Notification, Any]:
+    return _unread_counts(user_id)
+
+
+@prepared
 def _latest(user_id: int) -> QuerySet[Notification]:
     return Notification.objects.filter(user_id=user_id)[:5]
 
 
 def unread_of_user() -> Coalesce:
-    """The unread count as an annotation of a user query (``OuterRef("pk")``): the signed-in
-    user is read with it, one query for both on every page."""
-    count = (
-        Notification.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True)
-        .order_by()
-        .values("user_id")
-        .annotate(count=Count("id"))
-        .values("count")
-    )
-    return Coalesce(Subquery(count, output_field=IntegerField()), 0)
+    """The unread count as an annotation of a user query: the signed-in user is read with
+    it, one query for both on every page."""
+    return Coalesce(Subquery(_unread_counts(OuterRef("pk")), output_field=IntegerField()), 0)
 
 
 def unread_count(user_id: int) -> int:
