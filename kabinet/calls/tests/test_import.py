@@ -320,6 +320,9 @@ def test_a_bad_line_after_chunks_were_written_leaves_nothing(peer, company, monk
 
 
 def test_a_nul_in_a_call_id_is_a_bad_line(peer, company):
+    """specs/billing-exchange.md, "Records": a line is a JSON object, and JSON may carry
+    "\\u0000" in a string; PostgreSQL cannot store it in text, so the line is refused with
+    a reason (a decision of ours: the spec says nothing of it) instead of failing mid-import."""
     result = import_bytes(peer.package([call(peer, "A"), call(peer, "B\x00")]))
     assert result.report == (
         "line 2: call.detail: call_id must not contain the NUL character (\\u0000)"
