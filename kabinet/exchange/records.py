@@ -9,9 +9,10 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from .packages import parse_utc
 
@@ -25,14 +26,16 @@ MAX_ID = 100
 MAX_TEXT = 500
 _DECODER = json.JSONDecoder()
 _MONEY_LIMIT = Decimal("1e12")
+_FAST_MISS = object()
 
 
 class RecordError(Exception):
     """Why one line is not a valid record (English; it goes into the package report)."""
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
+    # A named tuple, not a frozen dataclass: as immutable, and made in half the time (a
+    # package of calls makes millions).
     id: uuid.UUID
     type: str
     at: dt.datetime
@@ -131,15 +134,26 @@ def parse_record(line: bytes) -> Record:
         raise RecordError("the last line has no newline")
     if not line.strip():
         raise RecordError("blank line")
-    try:
-        if line.startswith(b'{"'):
-            # What json.loads(bytes) does for a line that starts so (UTF-8 detected), minus
-            # the detection: the same value and the same errors.
-            value = _DECODER.decode(line.decode("utf-8", "surrogatepass"))
-        else:
-            value = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordError(f"not UTF-8 JSON ({exc})") from None
+    value = _FAST_MISS
+    if line.startswith(b'{"'):
+        # orjson reads a valid line several times as fast as json. What it refuses (a lone
+        # surrogate, NaN, a number out of a double's range) goes the standard library's way,
+        # so the lines accepted and the errors reported stay json's. (An integer beyond 64
+        # bits comes back as a float, not an int: every integer field refuses both.)
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            pass
+    if value is _FAST_MISS:
+        try:
+            if line.startswith(b'{"'):
+                # What json.loads(bytes) does for a line that starts so (UTF-8 detected),
+                # minus the detection: the same value and the same errors.
+                value = _DECODER.decode(line.decode("utf-8", "surrogatepass"))
+            else:
+                value = json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RecordError(f"not UTF-8 JSON ({exc})") from None
     if not isinstance(value, dict):
         raise RecordError("not a JSON object")
     record_type = value.get("type")

@@ -265,6 +265,55 @@ def test_blank_line_and_missing_final_newline_are_rejected(peer, company):
     _assert_rejected(result, "line 2: blank line\nline 3: the last line has no newline")
 
 
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        # json's own message, whichever reader met the line first (records.parse_record reads
+        # with orjson and gives what it refuses to the standard library).
+        (b'{"id": broken}', "line 1: not UTF-8 JSON (Expecting value: line 1 column 8 (char 7))"),
+        (b'{"id": "\xff"}', "line 1: not UTF-8 JSON ('utf-8' codec can't decode byte 0xff"),
+        (b'["a list"]', "line 1: not a JSON object"),
+    ],
+)
+def test_a_line_that_is_not_json_is_reported_with_the_json_error(peer, company, line, reason):
+    good = json.dumps(peer.charge("100001", "C-0", "1.00")).encode()
+
+    result = import_bytes(peer.package(records_bytes=good + b"\n" + line + b"\n"))
+
+    _assert_rejected(result, reason.replace("line 1:", "line 2:"))
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        # Beyond a double (orjson refuses it; json reads infinity).
+        ("1e400", "usage.summary: calls must be a non-negative integer"),
+        # Beyond 64 bits (orjson reads a float, json an int): refused either way.
+        ("123456789012345678901234567890", "usage.summary: calls must be a non-negative integer"),
+        ("NaN", "usage.summary: calls must be a non-negative integer"),
+    ],
+)
+def test_numbers_the_fast_reader_refuses_are_read_as_json_reads_them(peer, company, value, reason):
+    record = json.dumps(peer.usage("100001", "2026-10", "local", 999_999, 85, "0.00"))
+    line = record.replace("999999", value).encode()
+
+    result = import_bytes(peer.package(records_bytes=line + b"\n"))
+
+    _assert_rejected(result, f"line 1: {reason}")
+
+
+def test_what_json_accepts_in_a_member_nobody_reads_still_applies(peer, company):
+    # NaN and a lone surrogate are not JSON a fast reader takes, and the standard library
+    # does: a member the site does not read does not reject the record (as before orjson).
+    record = peer.charge("100001", "C-1", "490.00")
+    line = json.dumps(record)[:-1] + ', "extra": [NaN, "\\ud800"]}'
+
+    result = import_bytes(peer.package(records_bytes=line.encode() + b"\n"))
+
+    assert result.outcome == "imported", result.report
+    assert Charge.objects.get().amount == Decimal("490.00")
+
+
 def test_every_bad_line_is_reported(peer, company):
     records = [peer.charge("100001", f"C-{i}", "bad") for i in range(3)]
 
