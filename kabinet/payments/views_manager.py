@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -11,16 +13,21 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kabinet.audit.services import audit_entries_for
-from kabinet.lib.money import display_money, format_money
+from kabinet.core.jinja import render_rows
+from kabinet.lib.dates import date_formatter
+from kabinet.lib.money import display_money, format_money, money_formatter
 
 from . import selectors, services
 from .forms import FlagClearForm, PaymentFilterForm, RefundForm, VoidForm
-from .models import GatewayMessage, Payment
+from .models import Channel, GatewayMessage, Payment, PaymentStatus, Provider
 
 PAGE_SIZE = 25
 
@@ -35,6 +42,77 @@ def _filtered(request: HttpRequest) -> tuple[PaymentFilterForm, Any]:
     return form, selectors.payment_search(filters=filters)
 
 
+@dataclass(frozen=True)
+class PaymentRow:
+    """One payment of the list, its values formatted for the page."""
+
+    pk: uuid.UUID
+    url: str
+    flagged: bool
+    created: str
+    contract: str
+    client: str
+    channel: str
+    provider: str
+    autopay: bool
+    amount: str
+    status: str
+    status_label: str
+    partly_refunded: bool
+    captured: str
+    refunded: str
+
+
+def payment_rows(payments: list[Payment]) -> list[PaymentRow]:
+    """The page's rows: formats and labels looked up once per page, not per row (Django's
+    ``get_FOO_display`` normalises the choices on every call)."""
+    money = money_formatter()
+    when = date_formatter("SHORT_DATETIME_FORMAT")
+    # Payments are named by UUIDs: one reverse() for the page, the ids put in its place.
+    blank = str(uuid.UUID(int=0))
+    detail = reverse("manager:payment_detail", args=[blank]).replace(blank, "{}")
+    channels = {value: str(label) for value, label in Channel.choices}
+    providers = {value: str(label) for value, label in Provider.choices}
+    statuses = {value: str(label) for value, label in PaymentStatus.choices}
+    return [
+        PaymentRow(
+            pk=payment.pk,
+            url=detail.format(payment.pk),
+            flagged=payment.flagged,
+            created=when(timezone.localtime(payment.created_at)),
+            contract=payment.client.contract_number,
+            client=Truncator(payment.client.name).chars(40),
+            channel=channels.get(payment.channel, payment.channel),
+            provider=providers.get(payment.provider, payment.provider),
+            autopay=payment.autopay,
+            amount=money(payment.amount),
+            status=payment.status,
+            status_label=statuses.get(payment.status, payment.status),
+            partly_refunded=payment.status == PaymentStatus.CAPTURED
+            and bool(payment.refunded_amount),
+            captured=money(payment.captured_amount),
+            refunded=money(payment.refunded_amount),
+        )
+        for payment in payments
+    ]
+
+
+def payment_rows_html(rows: list[PaymentRow]) -> SafeString:
+    labels = {
+        "date": _("Date"),
+        "client": _("Client"),
+        "channel": _("Channel"),
+        "amount": _("Amount"),
+        "status": _("Status"),
+        "captured": _("Captured"),
+        "refunded": _("Refunded"),
+        "autopay": _("autopay"),
+        "partly_refunded": _("partly refunded"),
+        "flagged": _("Flagged"),
+    }
+    return render_rows("payments/manager_rows.html", {"rows": rows, "labels": labels})
+
+
 @require_GET
 def payments(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request)
@@ -44,6 +122,7 @@ def payments(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(qs, PAGE_SIZE)
     paginator.count = totals["count"]  # the totals counted them already: one pass, not two
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = payment_rows(list(page.object_list))  # type: ignore[assignment]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -52,6 +131,7 @@ def payments(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows_html": payment_rows_html(page.object_list),  # type: ignore[arg-type]
             "totals": totals,
             "by_provider": by_provider,
             "query": query.urlencode(),
