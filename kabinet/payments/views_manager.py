@@ -53,7 +53,9 @@ class PaymentRow:
     contract: str
     client: str
     channel: str
+    channel_label: str
     provider: str
+    provider_label: str
     autopay: bool
     amount: str
     status: str
@@ -82,8 +84,10 @@ def payment_rows(payments: list[Payment]) -> list[PaymentRow]:
             created=when(timezone.localtime(payment.created_at)),
             contract=payment.client.contract_number,
             client=Truncator(payment.client.name).chars(40),
-            channel=channels.get(payment.channel, payment.channel),
-            provider=providers.get(payment.provider, payment.provider),
+            channel=payment.channel,
+            channel_label=channels.get(payment.channel, payment.channel),
+            provider=payment.provider,
+            provider_label=providers.get(payment.provider, payment.provider),
             autopay=payment.autopay,
             amount=money(payment.amount),
             status=payment.status,
