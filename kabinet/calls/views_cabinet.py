@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.accounts.models import Client
 from kabinet.accounts.views_cabinet import current_client
-from kabinet.core.jinja import render_rows
+from kabinet.core.jinja import choice_labels, render_rows
 from kabinet.lib.dates import date_formatter
 from kabinet.lib.money import money_formatter
 
@@ -43,8 +43,8 @@ class Row:
 
 
 def display_rows(calls: list[Call]) -> list[Row]:
-    directions = {value: str(label) for value, label in CallDirection.choices}
-    zones = {value: str(label) for value, label in CallZone.choices}
+    directions = choice_labels(CallDirection)
+    zones = choice_labels(CallZone)
     money = money_formatter()
     short_date = date_formatter()
     rows = []

@@ -35,3 +35,9 @@ def _engine() -> Any:
 def render_rows(template_name: str, context: dict[str, Any]) -> SafeString:
     """The rows' HTML, autoescaped, safe to place in a page."""
     return mark_safe(_engine().get_template(template_name).render(context))
+
+
+def choice_labels(choices: Any) -> dict[str, str]:
+    """A choices class's labels in the active language, for a page's rows: looked up once
+    per page (Django's ``get_FOO_display`` normalises the choices on every call)."""
+    return {value: str(label) for value, label in choices.choices}

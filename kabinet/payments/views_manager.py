@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kabinet.audit.services import audit_entries_for
-from kabinet.core.jinja import render_rows
+from kabinet.core.jinja import choice_labels, render_rows
 from kabinet.lib.dates import date_formatter
 from kabinet.lib.money import display_money, format_money, money_formatter
 
@@ -73,9 +73,9 @@ def payment_rows(payments: list[Payment]) -> list[PaymentRow]:
     # Payments are named by UUIDs: one reverse() for the page, the ids put in its place.
     blank = str(uuid.UUID(int=0))
     detail = reverse("manager:payment_detail", args=[blank]).replace(blank, "{}")
-    channels = {value: str(label) for value, label in Channel.choices}
-    providers = {value: str(label) for value, label in Provider.choices}
-    statuses = {value: str(label) for value, label in PaymentStatus.choices}
+    channels = choice_labels(Channel)
+    providers = choice_labels(Provider)
+    statuses = choice_labels(PaymentStatus)
     return [
         PaymentRow(
             pk=payment.pk,

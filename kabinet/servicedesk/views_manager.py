@@ -24,7 +24,7 @@ from kabinet.accounts.http import AuthedHttpRequest
 from kabinet.audit.services import audit_entries_for
 from kabinet.catalog.models import Service, Tariff
 from kabinet.core.forms import add_service_errors
-from kabinet.core.jinja import render_rows
+from kabinet.core.jinja import choice_labels, render_rows
 from kabinet.core.security import safe_next_url
 from kabinet.lib.prepared import prepared
 from kabinet.lib.uploads import private_file_response
@@ -150,8 +150,8 @@ def queue_rows(requests: list[ServiceRequest]) -> list[QueueRow]:
         return dateformat.format(timezone.localtime(moment), fmt) if moment else ""
 
     detail = reverse("manager:request_detail", args=[0]).replace("/0/", "/{}/")
-    kinds = {value: str(label) for value, label in RequestKind.choices}
-    statuses = {value: str(label) for value, label in RequestStatus.choices}
+    kinds = choice_labels(RequestKind)
+    statuses = choice_labels(RequestStatus)
     return [
         QueueRow(
             pk=req.pk,
